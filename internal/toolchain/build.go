@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -94,6 +95,9 @@ func (c Cache) build(ctx context.Context, comp Component, progress ProgressFunc)
 	}
 	b, _ := json.MarshalIndent(m, "", "  ")
 	if err := os.WriteFile(filepath.Join(tmp, "manifest.json"), b, 0o644); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
 	final := filepath.Join(root, comp.Key())
@@ -182,14 +186,14 @@ func (c Cache) compile(ctx context.Context, comp Component, dir string, start ti
 	if err != nil {
 		return fmt.Errorf("%w\n%s", err, tail.String())
 	}
-	// go build names a main package's binary after its import path's last
-	// element; etcd's module root is "v3", so rename it.
+	// go build names a binary after its import path's last element, skipping
+	// a major-version suffix: go.etcd.io/etcd/server/v3 becomes "server".
 	for _, name := range comp.Binaries() {
 		want := filepath.Join(dir, "bin", name)
 		if _, err := os.Stat(want); err == nil {
 			continue
 		}
-		got := filepath.Join(dir, "bin", filepath.Base(comp.Packages[name]))
+		got := filepath.Join(dir, "bin", defaultBinaryName(comp.Packages[name]))
 		if err := os.Rename(got, want); err != nil {
 			return fmt.Errorf("binary %s was not produced: %w", name, err)
 		}
@@ -281,4 +285,16 @@ func lockFile(ctx context.Context, path string, waiting func()) (func(), error) 
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+var majorSuffix = regexp.MustCompile(`^v[0-9]+$`)
+
+// defaultBinaryName is the file name go build gives a main package.
+func defaultBinaryName(pkg string) string {
+	elems := strings.Split(pkg, "/")
+	last := elems[len(elems)-1]
+	if majorSuffix.MatchString(last) && len(elems) > 1 {
+		return elems[len(elems)-2]
+	}
+	return last
 }

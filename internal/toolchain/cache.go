@@ -61,6 +61,7 @@ type Binaries struct {
 	KubeApiserver         string
 	KubeControllerManager string
 	KubeScheduler         string
+	Kubectl               string
 	Etcd                  string
 	Kwok                  string
 	Kwokctl               string
@@ -154,6 +155,7 @@ func (c Cache) binaries(comps []Component) Binaries {
 		KubeApiserver:         bin(k, "kube-apiserver"),
 		KubeControllerManager: bin(k, "kube-controller-manager"),
 		KubeScheduler:         bin(k, "kube-scheduler"),
+		Kubectl:               bin(k, "kubectl"),
 		Etcd:                  bin(e, "etcd"),
 		Kwok:                  bin(w, "kwok"),
 		Kwokctl:               bin(w, "kwokctl"),

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -80,7 +82,8 @@ func (c Component) fingerprint() string {
 		Packages map[string]string
 		LDFlags  string
 	}{recipeRevision, c.Module, c.Version, c.Packages, c.LDFlags})
-	return string(b)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }
 
 // Kubernetes is the control-plane component for version v (for example
@@ -113,6 +116,9 @@ func Kubernetes(v string) (Component, error) {
 			"kube-apiserver":          "k8s.io/kubernetes/cmd/kube-apiserver",
 			"kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
 			"kube-scheduler":          "k8s.io/kubernetes/cmd/kube-scheduler",
+			// kubectl of the same version, so comparisons with kubectl drain
+			// run client and server at one version.
+			"kubectl": "k8s.io/kubernetes/cmd/kubectl",
 		},
 		LDFlags: ld,
 		goMod:   kubernetesGoMod,

@@ -11,9 +11,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"upshift.dev/upshift/internal/cli/analysis"
 	"upshift.dev/upshift/internal/cli/cmdutil"
+	"upshift.dev/upshift/internal/cli/local"
 	"upshift.dev/upshift/internal/cli/toolchain"
 	"upshift.dev/upshift/internal/cli/version"
+	"upshift.dev/upshift/internal/cli/window"
 )
 
 // NewCmd builds the root command.
@@ -39,6 +42,9 @@ real control planes (upshift local up).
 	cmd.AddCommand(
 		version.NewCmd(f),
 		toolchain.NewCmd(f),
+		analysis.NewCmd(f),
+		window.NewCmd(f),
+		local.NewCmd(f),
 	)
 	return cmd
 }

@@ -1,0 +1,37 @@
+# upshift: the two commands a new machine needs are `make demo` and
+# `make test`. Both install what they need first.
+
+GO      ?= go
+BIN     := bin/upshift
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X upshift.dev/upshift/internal/buildinfo.Version=$(VERSION)
+export GOFLAGS := -buildvcs=false
+
+.PHONY: all build deps toolchain demo test e2e-sweep fuzz clean help
+
+all: build
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+build: ## Build bin/upshift
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/upshift
+
+deps: ## Install the Debian packages the tests and the demo use
+	@./hack/deps.sh
+
+toolchain: build ## Build the local fleet's control-plane binaries (cached outside the repo)
+	$(BIN) toolchain build
+
+demo: deps toolchain ## Set up everything and run the main job on the local fleet
+	./hack/demo.sh
+
+test: deps toolchain ## Run every test, including those against local clusters
+	$(GO) vet ./...
+	$(GO) test -timeout 60m -count=1 ./... ; rc=$$?; $(MAKE) --no-print-directory e2e-sweep; exit $$rc
+
+e2e-sweep: # Kill control planes a crashed test binary left behind
+	@pkill -f upshift-fleettest 2>/dev/null || true
+
+clean: ## Remove build output (not the toolchain cache)
+	rm -rf bin
