@@ -13,6 +13,7 @@ import (
 
 	"upshift.dev/upshift/internal/cli/analysis"
 	"upshift.dev/upshift/internal/cli/cmdutil"
+	draincmd "upshift.dev/upshift/internal/cli/drain"
 	"upshift.dev/upshift/internal/cli/local"
 	"upshift.dev/upshift/internal/cli/toolchain"
 	"upshift.dev/upshift/internal/cli/version"
@@ -45,6 +46,7 @@ real control planes (upshift local up).
 		analysis.NewCmd(f),
 		window.NewCmd(f),
 		local.NewCmd(f),
+		draincmd.NewCmd(f, nil),
 	)
 	return cmd
 }

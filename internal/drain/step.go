@@ -1,0 +1,306 @@
+package drain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	kubectldrain "k8s.io/kubectl/pkg/drain"
+
+	"upshift.dev/upshift/internal/observe"
+)
+
+// Drainer drains nodes of one cluster. It is safe for concurrent use on
+// different nodes; it remembers since when each pod has been blocked, which
+// is the only thing it keeps between steps (after a restart, "blocked for"
+// restarts too; the drain's own start time is on the node and survives).
+type Drainer struct {
+	Client kubernetes.Interface
+	Options
+	// Events records Drain and EvictionBlocked events on nodes; nil for none.
+	Events *observe.Recorder
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+
+	mu     sync.Mutex
+	memory map[string]map[types.UID]*podMemory // node -> pod
+}
+
+// podMemory is what a Drainer remembers of a pod whose eviction was refused.
+type podMemory struct {
+	block     Block
+	lastAsked time.Time
+}
+
+// evictionWorkers bounds parallel eviction calls per step.
+const evictionWorkers = 16
+
+func (d *Drainer) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// kubectlHelper is kubectl's drain helper configured with our options; only
+// its pod selection (GetPodsForDeletion) is used. It stores a context, so a
+// fresh one is made per step.
+func (d *Drainer) kubectlHelper(ctx context.Context) *kubectldrain.Helper {
+	return &kubectldrain.Helper{
+		Ctx: ctx, Client: d.Client, Force: d.Force,
+		IgnoreAllDaemonSets: d.IgnoreDaemonSets, DeleteEmptyDirData: d.DeleteEmptyDirData,
+		PodSelector: d.PodSelector, ChunkSize: 500, GracePeriodSeconds: -1,
+	}
+}
+
+// Step looks at the node once and evicts every pod it may evict now. It
+// does not cordon (Drain and the node pool engine do that first) and never
+// waits. An error wrapping *FilterError means kubectl's rules refuse the
+// drain; other errors are the API server's and worth retrying.
+func (d *Drainer) Step(ctx context.Context, node string, startedAt time.Time) (Status, error) {
+	st := Status{Node: node, StartedAt: startedAt}
+	list, errs := d.kubectlHelper(ctx).GetPodsForDeletion(node)
+	if len(errs) > 0 {
+		if list == nil {
+			return st, fmt.Errorf("failed to list pods on node %q: %w", node, errors.Join(errs...))
+		}
+		return st, &FilterError{Node: node, Errors: errs}
+	}
+	if w := list.Warnings(); w != "" {
+		st.Warnings = append(st.Warnings, w)
+	}
+	var toEvict []corev1.Pod
+	namespaces := map[string]bool{}
+	for _, p := range list.Pods() {
+		key := types.NamespacedName{Namespace: p.Namespace, Name: p.Name}
+		if p.DeletionTimestamp != nil {
+			st.Terminating = append(st.Terminating, key)
+			continue
+		}
+		toEvict = append(toEvict, p)
+		namespaces[p.Namespace] = true
+	}
+	sort.Slice(toEvict, func(i, j int) bool {
+		return toEvict[i].Namespace+"/"+toEvict[i].Name < toEvict[j].Namespace+"/"+toEvict[j].Name
+	})
+	defer d.prune(node, toEvict)
+	if len(toEvict) == 0 {
+		st.Done = len(st.Terminating) == 0
+		return st, nil
+	}
+
+	pdbs, err := d.listPDBs(ctx, namespaces)
+	if err != nil {
+		return st, err
+	}
+	now := d.now()
+	budget := map[string]int32{}
+	for key, pdb := range pdbs {
+		budget[key] = pdb.Status.DisruptionsAllowed
+	}
+	var asks []corev1.Pod
+	for _, p := range toEvict {
+		covering := matchingPDBs(&p, pdbs)
+		allowed := true
+		for _, key := range covering {
+			if budget[key] <= 0 {
+				allowed = false
+			}
+		}
+		switch {
+		case allowed:
+			for _, key := range covering {
+				budget[key]--
+			}
+			asks = append(asks, p)
+		case d.dueForRetry(node, p.UID, now):
+			// Out of budget by our count, but the API server is the judge
+			// (an unhealthy pod may be evictable under the PDB's
+			// unhealthyPodEvictionPolicy), so ask it now and then.
+			asks = append(asks, p)
+		default:
+			st.Pending = append(st.Pending, types.NamespacedName{Namespace: p.Namespace, Name: p.Name})
+		}
+	}
+
+	results := d.evictAll(ctx, asks)
+	for i, p := range asks {
+		key := types.NamespacedName{Namespace: p.Namespace, Name: p.Name}
+		err := results[i]
+		switch {
+		case err == nil:
+			st.Evicted++
+			st.Terminating = append(st.Terminating, key)
+		case apierrors.IsNotFound(err):
+		case apierrors.IsTooManyRequests(err) || isMultiplePDB(err):
+			st.Pending = append(st.Pending, key)
+			d.markBlocked(ctx, node, &p, pdbs, err, now)
+		default:
+			st.Pending = append(st.Pending, key)
+			st.Warnings = append(st.Warnings, fmt.Sprintf("evicting %s: %v", key, err))
+		}
+	}
+	st.Blocked = d.blocks(node, toEvict)
+	return st, nil
+}
+
+func (d *Drainer) listPDBs(ctx context.Context, namespaces map[string]bool) (map[string]*policyv1.PodDisruptionBudget, error) {
+	out := map[string]*policyv1.PodDisruptionBudget{}
+	// One cluster-wide list is cheaper than one per namespace once a node
+	// carries pods of more than a couple of namespaces.
+	list, err := d.Client.PolicyV1().PodDisruptionBudgets(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("failed to list PodDisruptionBudgets: %w", err)
+	}
+	for i := range list.Items {
+		pdb := &list.Items[i]
+		if namespaces[pdb.Namespace] {
+			out[pdb.Namespace+"/"+pdb.Name] = pdb
+		}
+	}
+	return out, nil
+}
+
+// matchingPDBs returns the keys of the PDBs that select pod, sorted.
+func matchingPDBs(pod *corev1.Pod, pdbs map[string]*policyv1.PodDisruptionBudget) []string {
+	var keys []string
+	for key, pdb := range pdbs {
+		if pdb.Namespace != pod.Namespace || pdb.Spec.Selector == nil {
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+		if err != nil || sel.Empty() {
+			// The disruption controller ignores PDBs with an empty or
+			// invalid selector for policy/v1 too.
+			continue
+		}
+		if sel.Matches(labels.Set(pod.Labels)) {
+			keys = append(keys, key)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (d *Drainer) evictAll(ctx context.Context, pods []corev1.Pod) []error {
+	results := make([]error, len(pods))
+	sem := make(chan struct{}, evictionWorkers)
+	var wg sync.WaitGroup
+	for i := range pods {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i] = d.evict(ctx, &pods[i])
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func (d *Drainer) evict(ctx context.Context, pod *corev1.Pod) error {
+	opts := metav1.DeleteOptions{
+		// Evict exactly the pod we saw: a StatefulSet's replacement with
+		// the same name must not be evicted by a stale request.
+		Preconditions: &metav1.Preconditions{UID: &pod.UID},
+	}
+	if d.GracePeriodSeconds != nil {
+		opts.GracePeriodSeconds = d.GracePeriodSeconds
+	}
+	err := d.Client.PolicyV1().Evictions(pod.Namespace).Evict(ctx, &policyv1.Eviction{
+		ObjectMeta:    metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace},
+		DeleteOptions: &opts,
+	})
+	if apierrors.IsConflict(err) { // UID precondition failed: our pod is gone
+		return apierrors.NewNotFound(corev1.Resource("pods"), pod.Name)
+	}
+	return err
+}
+
+func isMultiplePDB(err error) bool {
+	return apierrors.IsInternalError(err) && strings.Contains(err.Error(), "more than one PodDisruptionBudget")
+}
+
+func (d *Drainer) dueForRetry(node string, uid types.UID, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m, ok := d.memory[node][uid]
+	return !ok || now.Sub(m.lastAsked) >= d.retryInterval()
+}
+
+// markBlocked records a refused eviction and reports it as a Warning event
+// on the node (one event per distinct PDB state; repeats bump its count).
+func (d *Drainer) markBlocked(ctx context.Context, node string, pod *corev1.Pod, pdbs map[string]*policyv1.PodDisruptionBudget, err error, now time.Time) {
+	b := Block{Pod: types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}, Since: now, Message: err.Error()}
+	if keys := matchingPDBs(pod, pdbs); len(keys) > 0 {
+		pdb := pdbs[keys[0]]
+		b.PDB = keys[0]
+		b.DisruptionsAllowed = pdb.Status.DisruptionsAllowed
+		b.CurrentHealthy, b.DesiredHealthy, b.ExpectedPods = pdb.Status.CurrentHealthy, pdb.Status.DesiredHealthy, pdb.Status.ExpectedPods
+	}
+	d.mu.Lock()
+	if d.memory == nil {
+		d.memory = map[string]map[types.UID]*podMemory{}
+	}
+	if d.memory[node] == nil {
+		d.memory[node] = map[types.UID]*podMemory{}
+	}
+	if prev, ok := d.memory[node][pod.UID]; ok {
+		b.Since = prev.block.Since
+	}
+	d.memory[node][pod.UID] = &podMemory{block: b, lastAsked: now}
+	d.mu.Unlock()
+
+	if b.PDB != "" {
+		d.Events.Warning(ctx, observe.NodeRef(node), observe.ReasonEvictionBlocked,
+			"Cannot evict pod %s: PodDisruptionBudget %s allows %d disruptions (%d of %d pods healthy, %d required)",
+			b.Pod, b.PDB, b.DisruptionsAllowed, b.CurrentHealthy, b.ExpectedPods, b.DesiredHealthy)
+	} else {
+		d.Events.Warning(ctx, observe.NodeRef(node), observe.ReasonEvictionBlocked, "Cannot evict pod %s: %s", b.Pod, b.Message)
+	}
+}
+
+// blocks returns the current blocks among pods, sorted.
+func (d *Drainer) blocks(node string, pods []corev1.Pod) []Block {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []Block
+	for _, p := range pods {
+		if m, ok := d.memory[node][p.UID]; ok {
+			out = append(out, m.block)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Pod.String() < out[j].Pod.String() })
+	return out
+}
+
+// prune forgets pods that are no longer waiting for eviction on node, so a
+// long-lived controller's memory stays bounded by what is blocked now.
+func (d *Drainer) prune(node string, waiting []corev1.Pod) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(waiting) == 0 {
+		delete(d.memory, node)
+		return
+	}
+	keep := map[types.UID]bool{}
+	for _, p := range waiting {
+		keep[p.UID] = true
+	}
+	for uid := range d.memory[node] {
+		if !keep[uid] {
+			delete(d.memory[node], uid)
+		}
+	}
+}
