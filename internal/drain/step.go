@@ -248,6 +248,7 @@ func (d *Drainer) markBlocked(ctx context.Context, node string, pod *corev1.Pod,
 		b.PDB = keys[0]
 		b.DisruptionsAllowed = pdb.Status.DisruptionsAllowed
 		b.CurrentHealthy, b.DesiredHealthy, b.ExpectedPods = pdb.Status.CurrentHealthy, pdb.Status.DesiredHealthy, pdb.Status.ExpectedPods
+		b.Note = d.staleDisruptions(ctx, pdb)
 	}
 	d.mu.Lock()
 	if d.memory == nil {
@@ -303,4 +304,47 @@ func (d *Drainer) prune(node string, waiting []corev1.Pod) {
 			delete(d.memory[node], uid)
 		}
 	}
+}
+
+// disruptionTimeout is how long the disruption controller keeps counting an
+// evicted pod as disrupted (DeletionTimeout in pkg/controller/disruption).
+const disruptionTimeout = 2 * time.Minute
+
+// staleDisruptions explains a budget held down by status.disruptedPods
+// entries that name pods which were evicted and have since been recreated
+// under the same name (StatefulSet pods). The disruption controller keys
+// that map by pod name, so it goes on counting the new, Ready pod as
+// disrupted until two minutes after the eviction. Nothing is wrong and
+// nothing may be bypassed; the drain says so and when it clears.
+func (d *Drainer) staleDisruptions(ctx context.Context, pdb *policyv1.PodDisruptionBudget) string {
+	if len(pdb.Status.DisruptedPods) == 0 {
+		return ""
+	}
+	var stale []string
+	var clears time.Time
+	for name, at := range pdb.Status.DisruptedPods {
+		p, err := d.Client.CoreV1().Pods(pdb.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil || p.DeletionTimestamp != nil || !p.CreationTimestamp.After(at.Time) || !podReady(p) {
+			continue
+		}
+		stale = append(stale, pdb.Namespace+"/"+name)
+		if t := at.Add(disruptionTimeout); t.After(clears) {
+			clears = t
+		}
+	}
+	if len(stale) == 0 {
+		return ""
+	}
+	sort.Strings(stale)
+	return fmt.Sprintf("the PDB still counts %s as disrupted although recreated and Ready (Kubernetes keys disruptedPods by pod name); this clears by %s",
+		strings.Join(stale, ", "), clears.UTC().Format(time.RFC3339))
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }

@@ -54,6 +54,10 @@ type Block struct {
 	// Since is when the pod's evictions started being refused.
 	Since   time.Time `json:"since"`
 	Message string    `json:"message"`
+	// Note explains a block that is not what it seems, such as a PDB that
+	// still counts a recreated StatefulSet pod as disrupted, and when it
+	// clears.
+	Note string `json:"note,omitempty"`
 }
 
 // Describe renders a block for people.
@@ -62,8 +66,12 @@ func (b Block) Describe(now time.Time) string {
 	if b.PDB == "" {
 		return fmt.Sprintf("pod %s: eviction refused for %s: %s", b.Pod, d, b.Message)
 	}
-	return fmt.Sprintf("pod %s blocked by PodDisruptionBudget %s for %s (disruptionsAllowed=%d, healthy %d/%d, desired %d)",
+	s := fmt.Sprintf("pod %s blocked by PodDisruptionBudget %s for %s (disruptionsAllowed=%d, healthy %d/%d, desired %d)",
 		b.Pod, b.PDB, d, b.DisruptionsAllowed, b.CurrentHealthy, b.ExpectedPods, b.DesiredHealthy)
+	if b.Note != "" {
+		s += "; " + b.Note
+	}
+	return s
 }
 
 // Status is what one Step saw and did.

@@ -138,8 +138,8 @@ func TestMachines(t *testing.T) {
 		t.Fatal(err)
 	}
 	node, err = c.Client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || !localfleet.NodeReady(node) {
+		t.Fatalf("reimaged node is not Ready: %v", err)
 	}
 	if node.Spec.Unschedulable || node.Status.NodeInfo.KubeletVersion != "v1.36.3" || node.Labels[localfleet.LabelNodeImageVersion] != localfleet.DefaultNodeImage() {
 		t.Fatalf("reimaged node: unschedulable=%v kubelet=%s image=%s", node.Spec.Unschedulable, node.Status.NodeInfo.KubeletVersion, node.Labels[localfleet.LabelNodeImageVersion])

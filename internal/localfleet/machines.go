@@ -2,16 +2,21 @@ package localfleet
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"upshift.dev/upshift/internal/provider"
+	"upshift.dev/upshift/internal/version"
 )
 
 // AddNode implements provider.Machines: a new node in pool at target, named
@@ -49,10 +54,16 @@ func (f *Fleet) AddNode(ctx context.Context, cluster, pool string, target provid
 	return "", fmt.Errorf("failed to add a node to pool %q: no free instance index: %w", pool, provider.ErrConflict)
 }
 
-// ReimageNode implements provider.Machines. The Node is deleted and
-// registered again under the same name at target, which is what a VMSS
-// reimage looks like from the API server: the node returns uncordoned,
-// without pods, with the new kubelet version and image label.
+// ReimageNode implements provider.Machines. Like a VMSS reimage, the Node
+// object stays: its kubelet comes back at target with the new image label
+// and, after the cluster's node-ready delay (the reboot), uncordoned with
+// upshift's progress annotations gone. It returns when the node is back.
+//
+// The node stays Ready throughout: the simulated kubelet cannot mark its
+// pods Ready again after a NotReady spell, so the reboot is modelled as the
+// time the node stays cordoned. If the process dies during that time the
+// node is at target but still cordoned with upshift's annotations on it,
+// which the node pool engine recognises and finishes.
 func (f *Fleet) ReimageNode(ctx context.Context, cluster, node string, target provider.NodeTarget) error {
 	client, err := f.Client(cluster)
 	if err != nil {
@@ -65,24 +76,53 @@ func (f *Fleet) ReimageNode(ctx context.Context, cluster, node string, target pr
 	if err != nil {
 		return err
 	}
-	_, p, err := f.poolClient(ctx, cluster, old.Labels[LabelAgentPool])
-	if err != nil {
-		return err
-	}
 	if err := f.checkTarget(ctx, cluster, target); err != nil {
 		return err
 	}
-	fresh := newNode(cluster, p, nodeIndex(node), target)
-	fresh.Name = node
-	fresh.Labels[LabelHostname] = node
-	fresh.Labels[LabelZone] = old.Labels[LabelZone]
-	if err := deleteNodeAndWait(ctx, client, node); err != nil {
+	kv := "v" + version.Trim(target.KubernetesVersion)
+	status := map[string]any{"status": map[string]any{
+		"nodeInfo": map[string]any{"kubeletVersion": kv, "kubeProxyVersion": kv, "bootID": string(uuid.NewUUID())},
+	}}
+	if err := patchNode(ctx, client, node, status, "status"); err != nil {
+		return fmt.Errorf("failed to reimage node %q: %w", node, err)
+	}
+	cordon := map[string]any{
+		"metadata": map[string]any{"labels": map[string]any{LabelNodeImageVersion: target.NodeImageVersion}},
+		"spec":     map[string]any{"unschedulable": true},
+	}
+	if err := patchNode(ctx, client, node, cordon); err != nil {
+		return fmt.Errorf("failed to reimage node %q: %w", node, err)
+	}
+	if d := loadDelays(ctx, client).NodeReady; d > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted while node %q reboots: %w", node, ctx.Err())
+		case <-time.After(d):
+		}
+	}
+	annotations := map[string]any{}
+	for k := range old.Annotations {
+		if strings.HasPrefix(k, "upshift.dev/") {
+			annotations[k] = nil
+		}
+	}
+	back := map[string]any{
+		"metadata": map[string]any{"annotations": annotations},
+		"spec":     map[string]any{"unschedulable": false},
+	}
+	if err := patchNode(ctx, client, node, back); err != nil {
+		return fmt.Errorf("node %q was reimaged but not uncordoned: %w", node, err)
+	}
+	return nil
+}
+
+func patchNode(ctx context.Context, client kubernetes.Interface, node string, patch map[string]any, subresources ...string) error {
+	b, err := json.Marshal(patch)
+	if err != nil {
 		return err
 	}
-	if _, err := client.CoreV1().Nodes().Create(ctx, fresh, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("failed to register reimaged node %q: %w", node, err)
-	}
-	return waitNodeReady(ctx, client, node, 5*time.Minute)
+	_, err = client.CoreV1().Nodes().Patch(ctx, node, types.StrategicMergePatchType, b, metav1.PatchOptions{}, subresources...)
+	return err
 }
 
 // DeleteNode implements provider.Machines.

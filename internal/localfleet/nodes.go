@@ -117,7 +117,13 @@ func newNode(cluster string, pool provider.NodePool, index int, target provider.
 			},
 			Annotations: map[string]string{annotationKwokNode: "fake"},
 		},
-		Spec: corev1.NodeSpec{ProviderID: fmt.Sprintf("kwok://%s/%s", cluster, name)},
+		Spec: corev1.NodeSpec{
+			ProviderID: fmt.Sprintf("kwok://%s/%s", cluster, name),
+			// A kubelet registers with this taint and the node lifecycle
+			// controller lifts it once the node is Ready; without it the
+			// scheduler would place pods on a node that is still booting.
+			Taints: []corev1.Taint{{Key: corev1.TaintNodeNotReady, Effect: corev1.TaintEffectNoSchedule}},
+		},
 		Status: corev1.NodeStatus{
 			Capacity:    capacity,
 			Allocatable: allocatable,

@@ -2,12 +2,17 @@ package localfleet
 
 import (
 	"bytes"
+	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"sort"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 )
 
@@ -103,4 +108,32 @@ func kwokctlConfig(d Delays, p Ports) ([]byte, error) {
 		out.Write(b)
 	}
 	return out.Bytes(), nil
+}
+
+// delaysConfigMap records a cluster's delays in the cluster itself, so any
+// process can simulate a reimage with the node-ready delay it was given.
+const delaysConfigMap = "upshift-local-delays"
+
+func saveDelays(ctx context.Context, client kubernetes.Interface, d Delays) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: delaysConfigMap, Namespace: metav1.NamespaceSystem},
+		Data:       map[string]string{"delays.json": string(b)},
+	}
+	if _, err := client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("failed to record the cluster's delays: %w", err)
+	}
+	return nil
+}
+
+func loadDelays(ctx context.Context, client kubernetes.Interface) Delays {
+	var d Delays
+	cm, err := client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, delaysConfigMap, metav1.GetOptions{})
+	if err == nil {
+		_ = json.Unmarshal([]byte(cm.Data["delays.json"]), &d)
+	}
+	return d
 }

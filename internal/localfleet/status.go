@@ -25,6 +25,8 @@ type ClusterStatus struct {
 	CordonedNodes     int          `json:"cordonedNodes"`
 	Pods              int          `json:"pods"`
 	ReadyPods         int          `json:"readyPods"`
+	// DeadComponents are control-plane or kwok processes that exited.
+	DeadComponents []string `json:"deadComponents,omitempty"`
 	Error             string       `json:"error,omitempty"`
 }
 
@@ -63,7 +65,7 @@ func (f *Fleet) Status(ctx context.Context, names ...string) ([]ClusterStatus, e
 }
 
 func (f *Fleet) clusterStatus(ctx context.Context, name string) ClusterStatus {
-	st := ClusterStatus{Name: name, Context: ContextName(name), Pools: []PoolStatus{}}
+	st := ClusterStatus{Name: name, Context: ContextName(name), Pools: []PoolStatus{}, DeadComponents: f.DeadComponents(name)}
 	c, err := f.GetCluster(ctx, name)
 	if err != nil {
 		st.Error = err.Error()

@@ -187,6 +187,16 @@ func (f *Fleet) createCluster(ctx context.Context, s ClusterSpec, progress Progr
 		"--kwok-controller-binary", bins.Kwok,
 		"--kubeconfig", filepath.Join(cfgDir, "kwokctl-kubeconfig"),
 		"--disable-qps-limits",
+		// One instance each: leader election only adds a way to die when
+		// a loaded machine delays a lease renewal.
+		"--extra-args", "kube-controller-manager=leader-elect=false",
+		"--extra-args", "kube-scheduler=leader-elect=false",
+		// No node leases: a restarted kwok controller (a control-plane
+		// upgrade restarts it) gets a new identity and would wait out its
+		// predecessor's 40-second leases before managing any node again.
+		// Nodes report health through the status heartbeat stage instead.
+		// kwokctl turns 0 into 40, so the override goes to kwok directly.
+		"--extra-args", "kwok-controller=node-lease-duration-seconds=0",
 		"--quiet-pull",
 		"--wait", "2m",
 	)
@@ -196,10 +206,16 @@ func (f *Fleet) createCluster(ctx context.Context, s ClusterSpec, progress Progr
 	if err := f.addContext(s.Name); err != nil {
 		return started, err
 	}
+	if err := f.waitHealthy(ctx, s.Name, 2*time.Minute); err != nil {
+		return started, err
+	}
 	progress.emit(s.Name, "control-plane", "ready in %s", time.Since(start).Round(100*time.Millisecond))
 
 	client, err := f.Client(s.Name)
 	if err != nil {
+		return started, err
+	}
+	if err := saveDelays(ctx, client, s.Delays); err != nil {
 		return started, err
 	}
 	if err := f.createPools(ctx, client, s, progress); err != nil {

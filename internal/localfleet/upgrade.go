@@ -85,7 +85,10 @@ func (f *Fleet) UpgradeControlPlane(ctx context.Context, name, target string) er
 	if _, err := f.kwokctl(ctx, "start", "cluster", "--name", name); err != nil {
 		return fmt.Errorf("cluster %q is stopped with %s binaries and did not start: %w; run the same command again to retry", name, to, err)
 	}
-	return f.waitVersion(ctx, name, to.String(), 2*time.Minute)
+	if err := f.waitVersion(ctx, name, to.String(), 2*time.Minute); err != nil {
+		return err
+	}
+	return f.waitHealthy(ctx, name, 2*time.Minute)
 }
 
 // checkNodesAllow refuses a control-plane version that would leave nodes

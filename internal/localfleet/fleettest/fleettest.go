@@ -12,6 +12,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -110,6 +111,9 @@ func StartFleet(t testing.TB, specs ...localfleet.ClusterSpec) *Fleet {
 	}
 	f := &localfleet.Fleet{Dir: dir}
 	t.Cleanup(func() {
+		if t.Failed() {
+			logComponentErrors(t, dir)
+		}
 		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if err := f.Down(cctx, nil, nil); err != nil {
@@ -154,4 +158,30 @@ func sanitize(name string) string {
 		b = b[:40]
 	}
 	return string(b)
+}
+
+// logComponentErrors prints the error lines of every component's log, so a
+// failure in CI shows what the control plane or kwok said.
+func logComponentErrors(t testing.TB, dir string) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "kwok", "clusters", "*", "logs", "*.log"))
+	for _, path := range logs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		var hits []string
+		for _, line := range strings.Split(string(b), "\n") {
+			l := strings.ToLower(line)
+			if strings.Contains(l, "error") || strings.Contains(l, "panic") || strings.Contains(l, "fail") {
+				hits = append(hits, line)
+			}
+		}
+		if len(hits) > 20 {
+			hits = hits[len(hits)-20:]
+		}
+		if len(hits) > 0 {
+			rel, _ := filepath.Rel(dir, path)
+			t.Logf("--- %s (last %d error lines)\n%s", rel, len(hits), strings.Join(hits, "\n"))
+		}
+	}
 }

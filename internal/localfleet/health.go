@@ -1,0 +1,91 @@
+package localfleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// DeadComponents lists the cluster's components whose process is gone.
+// kwokctl starts them detached, so nothing restarts them by itself.
+func (f *Fleet) DeadComponents(name string) []string {
+	pids, _ := filepath.Glob(filepath.Join(f.clusterDir(name), "pids", "*.pid"))
+	var dead []string
+	for _, p := range pids {
+		b, err := os.ReadFile(p)
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || perr != nil || syscall.Kill(pid, 0) != nil {
+			dead = append(dead, strings.TrimSuffix(filepath.Base(p), ".pid"))
+		}
+	}
+	sort.Strings(dead)
+	return dead
+}
+
+// waitHealthy waits until every component runs and the kwok controller
+// answers its /healthz (it serves only after it has reached the API server,
+// which it gives up on after about 30 seconds on a loaded machine).
+// Components that died are started again, a few times at most.
+func (f *Fleet) waitHealthy(ctx context.Context, name string, timeout time.Duration) error {
+	port, err := f.kwokPort(name)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: 2 * time.Second}
+	restarts := 0
+	for {
+		if dead := f.DeadComponents(name); len(dead) > 0 {
+			if restarts >= 5 {
+				return fmt.Errorf("components %s of cluster %q keep dying; see the logs in %s", strings.Join(dead, ", "), name, filepath.Join(f.clusterDir(name), "logs"))
+			}
+			restarts++
+			if _, err := f.kwokctl(ctx, "start", "cluster", "--name", name); err != nil {
+				return fmt.Errorf("failed to restart %s: %w", strings.Join(dead, ", "), err)
+			}
+		} else if resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port)); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cluster %q is not healthy after %s: the kwok controller does not answer on port %d (see %s)", name, timeout, port, filepath.Join(f.clusterDir(name), "logs", "kwok-controller.log"))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// kwokPort reads the kwok controller's port from kwokctl's saved config.
+func (f *Fleet) kwokPort(name string) (int, error) {
+	b, err := os.ReadFile(filepath.Join(f.clusterDir(name), "kwok.yaml"))
+	if err != nil {
+		return 0, err
+	}
+	for _, doc := range strings.Split(string(b), "\n---") {
+		var cfg struct {
+			Kind    string
+			Options struct {
+				KwokControllerPort int `json:"kwokControllerPort"`
+			}
+		}
+		if yaml.Unmarshal([]byte(doc), &cfg) == nil && cfg.Kind == "KwokctlConfiguration" && cfg.Options.KwokControllerPort != 0 {
+			return cfg.Options.KwokControllerPort, nil
+		}
+	}
+	return 0, errors.New("kwokctl's configuration of cluster " + name + " has no kwok controller port")
+}
