@@ -27,7 +27,7 @@ type ClusterStatus struct {
 	ReadyPods         int          `json:"readyPods"`
 	// DeadComponents are control-plane or kwok processes that exited.
 	DeadComponents []string `json:"deadComponents,omitempty"`
-	Error             string       `json:"error,omitempty"`
+	Error          string   `json:"error,omitempty"`
 }
 
 // PoolStatus summarises a node pool from its nodes.

@@ -89,7 +89,9 @@ func killMidway(t *testing.T, c *fleettest.Cluster, s nodepool.Spec, midway func
 
 type nodeView struct{ Name, Version, State, Generation string }
 
-func (v nodeView) String() string { return fmt.Sprintf("%s:%s:%s%s", v.Name[len(v.Name)-2:], v.Version, v.State, v.Generation) }
+func (v nodeView) String() string {
+	return fmt.Sprintf("%s:%s:%s%s", v.Name[len(v.Name)-2:], v.Version, v.State, v.Generation)
+}
 
 func views(t *testing.T, c *fleettest.Cluster) []nodeView {
 	var out []nodeView

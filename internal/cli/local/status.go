@@ -64,7 +64,11 @@ func printStatus(io *cmdutil.IOStreams, statuses []localfleet.ClusterStatus) err
 		if s.CordonedNodes > 0 {
 			nodes += fmt.Sprintf(" (%d cordoned)", s.CordonedNodes)
 		}
-		t.Row(s.Name, s.KubernetesVersion, strings.Join(pools, ","), nodes, fmt.Sprintf("%d/%d", s.ReadyPods, s.Pods), s.Context)
+		ctx := s.Context
+		if len(s.DeadComponents) > 0 {
+			ctx += "  (stopped: " + strings.Join(s.DeadComponents, ", ") + "; 'upshift local down' and up again)"
+		}
+		t.Row(s.Name, s.KubernetesVersion, strings.Join(pools, ","), nodes, fmt.Sprintf("%d/%d", s.ReadyPods, s.Pods), ctx)
 	}
 	return t.Flush()
 }

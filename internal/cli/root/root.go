@@ -15,6 +15,7 @@ import (
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	draincmd "upshift.dev/upshift/internal/cli/drain"
 	"upshift.dev/upshift/internal/cli/local"
+	preflightcmd "upshift.dev/upshift/internal/cli/preflight"
 	"upshift.dev/upshift/internal/cli/toolchain"
 	"upshift.dev/upshift/internal/cli/version"
 	"upshift.dev/upshift/internal/cli/window"
@@ -47,6 +48,7 @@ real control planes (upshift local up).
 		window.NewCmd(f),
 		local.NewCmd(f),
 		draincmd.NewCmd(f, nil),
+		preflightcmd.NewCmd(f, nil),
 	)
 	return cmd
 }
