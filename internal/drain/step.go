@@ -110,21 +110,24 @@ func (d *Drainer) Step(ctx context.Context, node string, startedAt time.Time) (S
 		budget[key] = pdb.Status.DisruptionsAllowed
 	}
 	var asks []corev1.Pod
+	spent := map[string]bool{} // budgets this step's own evictions used up
 	for _, p := range toEvict {
 		covering := matchingPDBs(&p, pdbs)
-		allowed := true
+		allowed, ours := true, false
 		for _, key := range covering {
 			if budget[key] <= 0 {
 				allowed = false
+				ours = ours || spent[key]
 			}
 		}
 		switch {
 		case allowed:
 			for _, key := range covering {
 				budget[key]--
+				spent[key] = true
 			}
 			asks = append(asks, p)
-		case d.dueForRetry(node, p.UID, now):
+		case !ours && d.dueForRetry(node, p.UID, now):
 			// Out of budget by our count, but the API server is the judge
 			// (an unhealthy pod may be evictable under the PDB's
 			// unhealthyPodEvictionPolicy), so ask it now and then.

@@ -60,6 +60,20 @@ type Block struct {
 	Note string `json:"note,omitempty"`
 }
 
+// Summary renders a block without the elapsed time, so it stays the same
+// while the block lasts (upshift writes it on the node).
+func (b Block) Summary() string {
+	s := fmt.Sprintf("pod %s: eviction refused since %s: %s", b.Pod, b.Since.UTC().Format(time.RFC3339), b.Message)
+	if b.PDB != "" {
+		s = fmt.Sprintf("pod %s blocked by PodDisruptionBudget %s (disruptionsAllowed=%d, healthy %d/%d, desired %d) since %s",
+			b.Pod, b.PDB, b.DisruptionsAllowed, b.CurrentHealthy, b.ExpectedPods, b.DesiredHealthy, b.Since.UTC().Format(time.RFC3339))
+	}
+	if b.Note != "" {
+		s += "; " + b.Note
+	}
+	return s
+}
+
 // Describe renders a block for people.
 func (b Block) Describe(now time.Time) string {
 	d := now.Sub(b.Since).Round(time.Second)

@@ -323,6 +323,15 @@ func TestBlueGreenRollbackDuringFinalSoak(t *testing.T) {
 	}
 	waitPodsReady(t, c.Client)
 	guard.check(t)
+	pools, err := c.Fleet.ListNodePools(context.Background(), c.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pools {
+		if p.Name == "apps" && (p.OrchestratorVersion != "1.36.3" || p.ProvisioningState != "Succeeded") {
+			t.Errorf("after rollback the pool targets %s (%s), want 1.36.3 and Succeeded", p.OrchestratorVersion, p.ProvisioningState)
+		}
+	}
 	if err := upgrader(c).Rollback(context.Background(), s, nil); !errors.Is(err, nodepool.ErrNoBlueGreen) {
 		t.Errorf("second rollback = %v, want ErrNoBlueGreen", err)
 	}

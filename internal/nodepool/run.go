@@ -6,6 +6,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+
+	"upshift.dev/upshift/internal/provider"
 )
 
 // reconcile performs one pass of the upgrade. mem carries whether the run
@@ -37,11 +39,20 @@ func (u *Upgrader) Run(ctx context.Context, spec Spec, onStatus func(Status)) er
 	}, onStatus)
 }
 
-// Rollback undoes a blue-green upgrade that has not deleted blue yet.
+// Rollback undoes a blue-green upgrade that has not deleted blue yet, and
+// sets the pool's target back to what its nodes run.
 func (u *Upgrader) Rollback(ctx context.Context, spec Spec, onStatus func(Status)) error {
-	return u.loop(ctx, spec.Pool, func(ctx context.Context, mem *pass) (Status, time.Duration, error) {
+	err := u.loop(ctx, spec.Pool, func(ctx context.Context, mem *pass) (Status, time.Duration, error) {
 		return u.rollback(ctx, spec, mem)
 	}, onStatus)
+	if err != nil {
+		return err
+	}
+	nodes, err := listNodes(ctx, u.Client, spec.Pool)
+	if err != nil || len(nodes) == 0 {
+		return err
+	}
+	return u.Pools.SetPoolTarget(ctx, spec.Cluster, spec.Pool, provider.NodeTarget{KubernetesVersion: nodes[0].Version, NodeImageVersion: nodes[0].Image})
 }
 
 func (u *Upgrader) loop(ctx context.Context, pool string, step func(context.Context, *pass) (Status, time.Duration, error), onStatus func(Status)) error {

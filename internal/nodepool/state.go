@@ -63,21 +63,51 @@ const (
 
 // Node is one node of the pool as the engine sees it.
 type Node struct {
-	Name        string
-	Version     string
-	Image       string
-	Ready       bool
-	Cordoned    bool
-	Surge       bool
-	Generation  string
-	State       string
-	Target      string
-	Quarantined bool
-	Blocked     string
-	DrainStart  time.Time
-	SoakStart   time.Time
-	PoolSize    int
+	Name        string    `json:"name"`
+	Version     string    `json:"version"`
+	Image       string    `json:"image"`
+	Ready       bool      `json:"ready"`
+	Cordoned    bool      `json:"cordoned"`
+	Surge       bool      `json:"surge,omitempty"`
+	Generation  string    `json:"generation,omitempty"`
+	State       string    `json:"state,omitempty"`
+	Target      string    `json:"target,omitempty"`
+	Quarantined bool      `json:"quarantined,omitempty"`
+	Blocked     string    `json:"blocked,omitempty"`
+	DrainStart  time.Time `json:"drainStartedAt,omitzero"`
+	SoakStart   time.Time `json:"soakStartedAt,omitzero"`
+	PoolSize    int       `json:"-"`
 	raw         *corev1.Node
+}
+
+// Display names the node's place in an upgrade for people: surging,
+// removing, draining, soaking, quarantined, blue, drained, green, rollback,
+// upgraded (at target), pending (not yet) or not-ready.
+func (n Node) Display(target provider.NodeTarget) string {
+	switch {
+	case n.Quarantined:
+		return "quarantined"
+	case n.State == StateRemoving:
+		return "removing"
+	case n.Surge:
+		return "surging"
+	case n.State == StateDraining || n.State == StateSoaking || n.State == StateDrained || n.State == StateRollback:
+		return n.State
+	case n.Generation == generationGreen:
+		return "green"
+	case n.Generation == generationBlue:
+		return "blue"
+	case !n.Ready:
+		return "not-ready"
+	case n.AtTarget(target):
+		return "upgraded"
+	}
+	return "pending"
+}
+
+// Observe returns the pool's nodes as the engine sees them, sorted by name.
+func Observe(ctx context.Context, client kubernetes.Interface, pool string) ([]Node, error) {
+	return listNodes(ctx, client, pool)
 }
 
 // AtTarget reports whether the node runs the spec's version and image.

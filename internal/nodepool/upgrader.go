@@ -190,6 +190,10 @@ func progressAnnotations() map[string]any {
 	}
 }
 
+// blockReportDelay is how long a refused eviction lasts before the node
+// carries it as its blocker.
+const blockReportDelay = 5 * time.Second
+
 var (
 	yes = true
 	no  = false
@@ -216,18 +220,21 @@ func (u *Upgrader) drainStep(ctx context.Context, spec Spec, n Node) (done bool,
 		return true, "", nil
 	}
 	now := u.now()
+	// A PDB pacing evictions for a few seconds is how drains work, not a
+	// block worth reporting; one that lasts is written on the node.
 	desc := ""
-	if len(st.Blocked) > 0 {
-		desc = st.Blocked[0].Describe(now)
+	if len(st.Blocked) > 0 && now.Sub(st.Blocked[0].Since) >= blockReportDelay {
+		desc = st.Blocked[0].Summary()
 	}
 	if desc != n.Blocked {
 		_ = u.patchNode(ctx, n.Name, patch{annotations: map[string]any{AnnotationBlocked: nilIfEmpty(desc)}})
 	}
 	if now.Sub(start) >= spec.drainTimeout() {
-		if desc == "" {
-			desc = fmt.Sprintf("%d pods still terminating", len(st.Terminating))
+		why := fmt.Sprintf("%d pods still terminating", len(st.Terminating))
+		if len(st.Blocked) > 0 {
+			why = st.Blocked[0].Describe(now)
 		}
-		return false, fmt.Sprintf("drain did not finish within %s: %s", spec.drainTimeout(), desc), nil
+		return false, fmt.Sprintf("drain did not finish within %s: %s", spec.drainTimeout(), why), nil
 	}
 	return false, "", nil
 }

@@ -2,11 +2,14 @@ package cmdutil
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"upshift.dev/upshift/internal/localfleet"
 )
 
 // Factory hands commands what they need from the outside world. Tests build
@@ -31,11 +34,17 @@ func (f *Factory) Clock() func() time.Time {
 	return time.Now
 }
 
-// ClientConfig resolves --kubeconfig and --context the way kubectl does.
+// ClientConfig resolves --kubeconfig and --context the way kubectl does,
+// with the local fleet's kubeconfig last in the search list, so its
+// upshift-NAME contexts work without exporting KUBECONFIG (the user's own
+// files win on any name they share).
 func (f *Factory) ClientConfig() clientcmd.ClientConfig {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if f.Kubeconfig != "" {
 		rules.ExplicitPath = f.Kubeconfig
+	}
+	if local := (&localfleet.Fleet{}).KubeconfigPath(); fileExists(local) {
+		rules.Precedence = append(rules.Precedence, local)
 	}
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: f.Context})
 }
@@ -64,4 +73,9 @@ func (f *Factory) KubeClient() (kubernetes.Interface, error) {
 		return nil, err
 	}
 	return kubernetes.NewForConfig(cfg)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -15,6 +15,7 @@ import (
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	draincmd "upshift.dev/upshift/internal/cli/drain"
 	"upshift.dev/upshift/internal/cli/local"
+	nodepoolcmd "upshift.dev/upshift/internal/cli/nodepool"
 	preflightcmd "upshift.dev/upshift/internal/cli/preflight"
 	"upshift.dev/upshift/internal/cli/toolchain"
 	"upshift.dev/upshift/internal/cli/version"
@@ -48,6 +49,7 @@ real control planes (upshift local up).
 		window.NewCmd(f),
 		local.NewCmd(f),
 		draincmd.NewCmd(f, nil),
+		nodepoolcmd.NewCmd(f),
 		preflightcmd.NewCmd(f, nil),
 	)
 	return cmd
