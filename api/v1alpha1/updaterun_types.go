@@ -167,10 +167,10 @@ type StageStatus struct {
 
 // GroupStatus is one group's progress.
 type GroupStatus struct {
-	Name          string         `json:"name"`
-	State         string         `json:"state"`
-	StartTime     *metav1.Time   `json:"startTime,omitempty"`
-	CompletedTime *metav1.Time   `json:"completedTime,omitempty"`
+	Name          string            `json:"name"`
+	State         string            `json:"state"`
+	StartTime     *metav1.Time      `json:"startTime,omitempty"`
+	CompletedTime *metav1.Time      `json:"completedTime,omitempty"`
 	Members       []MemberRunStatus `json:"members"`
 }
 

@@ -78,7 +78,9 @@ func (m *Metrics) observe(run *v1alpha1.UpdateRun) {
 		m.runState.WithLabelValues(run.Namespace, run.Name, s).Set(v)
 	}
 	counts := map[string]int{}
-	eachMember(run, func(_ *v1alpha1.StageStatus, _ *v1alpha1.GroupStatus, ms *v1alpha1.MemberRunStatus) { counts[ms.State]++ })
+	eachMember(run, func(_ *v1alpha1.StageStatus, _ *v1alpha1.GroupStatus, ms *v1alpha1.MemberRunStatus) {
+		counts[ms.State]++
+	})
 	for _, s := range memberStates {
 		m.members.WithLabelValues(run.Namespace, run.Name, s).Set(float64(counts[s]))
 	}

@@ -70,7 +70,9 @@ func (r *readOnly) ListNodePools(ctx context.Context, _ string) ([]provider.Node
 	return out, nil
 }
 
-func (r *readOnly) CreateNodePool(context.Context, string, provider.NodePool) error { return errReadOnly }
+func (r *readOnly) CreateNodePool(context.Context, string, provider.NodePool) error {
+	return errReadOnly
+}
 
 func (r *readOnly) DeleteNodePool(context.Context, string, string) error { return errReadOnly }
 

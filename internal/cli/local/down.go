@@ -1,10 +1,14 @@
 package local
 
 import (
+	"context"
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	"upshift.dev/upshift/internal/localfleet"
+	trafficlocal "upshift.dev/upshift/internal/traffic/local"
 )
 
 // DownOptions are the inputs of `upshift local down`.
@@ -20,7 +24,7 @@ func newCmdDown(f *cmdutil.Factory, runF func(*DownOptions) error) *cobra.Comman
 	opts := &DownOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:     "down [NAME...]",
-		Short:   "Stop and delete local clusters (all when no name is given)",
+		Short:   "Stop and delete local clusters (all when no name is given), and the data plane with the last one",
 		Example: "  upshift local down\n  upshift local down dev test",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Fleet, opts.Names = fleet(), args
@@ -35,14 +39,28 @@ func newCmdDown(f *cmdutil.Factory, runF func(*DownOptions) error) *cobra.Comman
 					}
 				}
 				if len(existing) == 0 {
-					return nil
+					return stopDataPlaneIfEmpty(cmd.Context(), opts.Fleet, &cmdutil.Progress{IO: opts.IO})
 				}
 				opts.Names = existing
 			}
 			p := &cmdutil.Progress{IO: opts.IO}
-			return opts.Fleet.Down(cmd.Context(), opts.Names, eventPrinter(p))
+			err := opts.Fleet.Down(cmd.Context(), opts.Names, eventPrinter(p))
+			return errors.Join(err, stopDataPlaneIfEmpty(cmd.Context(), opts.Fleet, p))
 		},
 	}
 	cmd.Flags().BoolVar(&opts.IgnoreNotFound, "ignore-not-found", false, "Treat clusters that do not exist as already deleted")
 	return cmd
+}
+
+// stopDataPlaneIfEmpty stops the data plane once no cluster is left, also
+// when some deletion failed: there is nothing left for it to serve.
+func stopDataPlaneIfEmpty(ctx context.Context, fl *localfleet.Fleet, p *cmdutil.Progress) error {
+	if names, err := fl.Names(); err != nil || len(names) > 0 {
+		return nil
+	}
+	stopped, err := trafficlocal.StopDaemon(ctx, fl.DataPlaneDir())
+	if stopped {
+		p.Println("data plane stopped")
+	}
+	return err
 }

@@ -25,9 +25,16 @@ and the Eviction API are all real; only kubelets are simulated. Each cluster
 costs about 600 MB of memory and starts in about 5 seconds.
 
 Clusters are reached through the contexts upshift-<name> in one kubeconfig
-file; 'upshift local up' prints the export line for it.`,
+file; 'upshift local up' prints the export line for it.
+
+kwok pods run no processes, so 'upshift local up' also starts a stand-in data
+plane in the background: one ingress per cluster that answers for an app
+(/<namespace>/<service>/...) while its Service has ready endpoints, and a
+weighted gateway in front of them (http://127.0.0.1:8080 by default). See
+'upshift local dataplane --help'.`,
 	}
-	cmd.AddCommand(newCmdUp(f, nil), newCmdDown(f, nil), newCmdStatus(f, nil), newCmdUpgradeControlPlane(f, nil), newCmdEnv(f))
+	cmd.AddCommand(newCmdUp(f, nil), newCmdDown(f, nil), newCmdStatus(f, nil), newCmdUpgradeControlPlane(f, nil), newCmdEnv(f),
+		newCmdDataPlane(f, nil), newCmdWeights(f, nil))
 	return cmd
 }
 

@@ -13,6 +13,7 @@ import (
 	"upshift.dev/upshift/internal/localfleet"
 	"upshift.dev/upshift/internal/provider"
 	tc "upshift.dev/upshift/internal/toolchain"
+	trafficlocal "upshift.dev/upshift/internal/traffic/local"
 	"upshift.dev/upshift/internal/version"
 )
 
@@ -29,6 +30,10 @@ type UpOptions struct {
 	NodeReadyDelay    time.Duration
 	NoSampleApps      bool
 	NoFragileApp      bool
+	// NoDataPlane skips starting `upshift local dataplane` in the
+	// background; GatewayAddress is its --gateway-address.
+	NoDataPlane    bool
+	GatewayAddress string
 }
 
 func newCmdUp(f *cmdutil.Factory, runF func(*UpOptions) error) *cobra.Command {
@@ -72,6 +77,8 @@ started are removed again. The toolchain is built first if it is not cached.`,
 	fl.DurationVar(&opts.NodeReadyDelay, "node-ready-delay", time.Second, "Time a new node takes to become Ready")
 	fl.BoolVar(&opts.NoSampleApps, "no-sample-apps", false, "Do not install the sample apps")
 	fl.BoolVar(&opts.NoFragileApp, "no-fragile-app", false, "Leave out the fragile app (single replica, PDB allows no eviction)")
+	fl.BoolVar(&opts.NoDataPlane, "no-dataplane", false, "Do not start the local data plane (ingresses and gateway) in the background")
+	fl.StringVar(&opts.GatewayAddress, "gateway-address", trafficlocal.DefaultGatewayAddr, "Loopback address of the data plane's gateway, when it is started")
 	return cmd
 }
 
@@ -132,14 +139,30 @@ func upRun(cmd *cobra.Command, opts *UpOptions) error {
 	for i, s := range specs {
 		names[i] = s.Name
 	}
+	// The data plane starts before the table is printed, so the table
+	// has the ingress URLs. The clusters are fine without it, so one that
+	// cannot start is a warning that says how to start it, not a failed up.
+	var dpErr error
+	dpStarted := false
+	if !opts.NoDataPlane {
+		_, dpStarted, dpErr = startDataPlane(cmd.Context(), opts.Fleet, opts.GatewayAddress, names)
+	}
 	statuses, err := opts.Fleet.Status(cmd.Context(), names...)
 	if err != nil {
 		return err
 	}
-	if err := printStatus(opts.IO, statuses); err != nil {
+	rows, dp := withDataPlane(opts.Fleet, statuses)
+	if err := printRows(opts.IO, rows); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "\nTo use the clusters:\n  %s\n  kubectl --context %s get nodes\n",
 		exportLine(opts.Fleet.KubeconfigPath()), localfleet.ContextName(names[len(names)-1]))
+	switch {
+	case opts.NoDataPlane:
+	case dpErr != nil:
+		fmt.Fprintf(opts.IO.ErrOut, "\nwarning: the local data plane did not start: %v\n(start it with 'upshift local dataplane', or 'upshift local up --gateway-address ...' next time)\n", dpErr)
+	case dp != nil:
+		printDataPlane(opts.IO, opts.Fleet, *dp, dpStarted)
+	}
 	return nil
 }
