@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X upshift.dev/upshift/internal/buildinfo.Version=$(VERSION)
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build deps toolchain demo test e2e-sweep fuzz clean help
+.PHONY: all build deps toolchain demo test e2e-sweep fuzz clean help bench-nodepool bench-cutover
 
 all: build
 
@@ -29,6 +29,16 @@ demo: deps toolchain ## Set up everything and run the main job on the local flee
 test: deps toolchain ## Run every test, including those against local clusters
 	$(GO) vet ./...
 	$(GO) test -timeout 60m -count=1 ./... ; rc=$$?; $(MAKE) --no-print-directory e2e-sweep; exit $$rc
+
+bench-cutover: toolchain ## Blue-green cutover through the local gateway under load (2 clusters, 800 req/s, 2 x 40s)
+	$(GO) run ./internal/traffic/local/bench $(BENCH_ARGS)
+
+# Three fresh local clusters, one after another (about 15 minutes); the
+# toolchain is built first if it is not cached. Override the sizes with, for
+# example, BENCH_NODEPOOL_FLAGS='-nodes 100 -surges 10%'.
+BENCH_NODEPOOL_FLAGS ?= -nodes 50 -pods-per-node 10 -surges 10%,33% -kubectl
+bench-nodepool: ## Time a 50-node pool upgrade: upshift surge 10% and 33%, a kubectl script, the ideal bound
+	$(GO) run ./internal/nodepool/bench $(BENCH_NODEPOOL_FLAGS)
 
 e2e-sweep: # Kill control planes a crashed test binary left behind
 	@pkill -f upshift-fleettest 2>/dev/null || true

@@ -4,7 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
+	"syscall"
 )
 
 // Ports are the loopback ports of one cluster's components. kwokctl picks
@@ -25,41 +30,92 @@ type Ports struct {
 // cluster (a control-plane upgrade restarts on the same ports).
 const portLow, portHigh = 20000, 32000
 
-// portAllocator remembers what this process handed out, so parallel
-// cluster starts never share a port; other processes are avoided by
-// checking that a port is free and by picking at random.
-type portAllocator struct {
-	mu   sync.Mutex
-	used map[int]bool
+// The registry of ports that local clusters own, shared by every upshift
+// process on the machine (ports are machine-wide). A cluster's ports stay
+// reserved while it is stopped, as during a control-plane upgrade, so no
+// other fleet's new cluster takes one in that window.
+type portRegistry struct {
+	dir string
+	mu  sync.Mutex
 }
 
-var ports = &portAllocator{used: map[int]bool{}}
+// ports is process-wide on purpose: it guards a machine-wide resource.
+var ports = &portRegistry{dir: filepath.Join(os.TempDir(), "upshift-ports")}
 
-func (a *portAllocator) allocate() (Ports, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+// allocate reserves six free ports for owner (a cluster directory).
+func (r *portRegistry) allocate(owner string) (Ports, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	unlock, err := r.lock()
+	if err != nil {
+		return Ports{}, err
+	}
+	defer unlock()
 	var got []int
-	for tries := 0; len(got) < 6 && tries < 1000; tries++ {
+	for tries := 0; len(got) < 6 && tries < 2000; tries++ {
 		p := portLow + rand.IntN(portHigh-portLow)
-		if a.used[p] || !portFree(p) {
+		if slices.Contains(got, p) || r.reserved(p) || !portFree(p) {
 			continue
 		}
-		a.used[p] = true
 		got = append(got, p)
 	}
 	if len(got) < 6 {
 		return Ports{}, fmt.Errorf("no free loopback ports between %d and %d", portLow, portHigh)
 	}
+	for _, p := range got {
+		if err := os.WriteFile(filepath.Join(r.dir, strconv.Itoa(p)), []byte(owner), 0o644); err != nil {
+			return Ports{}, err
+		}
+	}
 	return Ports{got[0], got[1], got[2], got[3], got[4], got[5]}, nil
 }
 
-// release lets ports be handed out again once a cluster is gone.
-func (a *portAllocator) release(p Ports) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, n := range []int{p.KubeApiserver, p.Etcd, p.EtcdPeer, p.KubeControllerManager, p.KubeScheduler, p.KwokController} {
-		delete(a.used, n)
+// reserved reports whether a living cluster owns port p; entries of
+// clusters whose directory is gone are stale and removed.
+func (r *portRegistry) reserved(p int) bool {
+	path := filepath.Join(r.dir, strconv.Itoa(p))
+	owner, err := os.ReadFile(path)
+	if err != nil {
+		return false
 	}
+	if _, err := os.Stat(string(owner)); err == nil {
+		return true
+	}
+	_ = os.Remove(path)
+	return false
+}
+
+// release frees every port owner holds.
+func (r *portRegistry) release(owner string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	unlock, err := r.lock()
+	if err != nil {
+		return
+	}
+	defer unlock()
+	entries, _ := os.ReadDir(r.dir)
+	for _, e := range entries {
+		path := filepath.Join(r.dir, e.Name())
+		if b, err := os.ReadFile(path); err == nil && string(b) == owner {
+			_ = os.Remove(path)
+		}
+	}
+}
+
+func (r *portRegistry) lock() (func(), error) {
+	if err := os.MkdirAll(r.dir, 0o777); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(r.dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
 
 func portFree(p int) bool {

@@ -155,11 +155,14 @@ func (f *Fleet) createCluster(ctx context.Context, s ClusterSpec, progress Progr
 	if err != nil {
 		return false, err
 	}
-	p, err := ports.allocate()
+	owner, err := filepath.Abs(f.clusterDir(s.Name))
 	if err != nil {
 		return false, err
 	}
-	defer ports.release(p) // once kwokctl has bound them, the kernel guards them
+	p, err := ports.allocate(owner)
+	if err != nil {
+		return false, err
+	}
 	cfg, err := kwokctlConfig(s.Delays, p)
 	if err != nil {
 		return false, err
@@ -267,5 +270,8 @@ func (f *Fleet) deleteCluster(ctx context.Context, name string) error {
 		errs = append(errs, err)
 	}
 	_ = os.Remove(filepath.Join(f.dir(), "config", name+"-kwokctl.yaml"))
+	if owner, err := filepath.Abs(f.clusterDir(name)); err == nil {
+		ports.release(owner)
+	}
 	return errors.Join(errs...)
 }

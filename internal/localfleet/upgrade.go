@@ -85,10 +85,13 @@ func (f *Fleet) UpgradeControlPlane(ctx context.Context, name, target string) er
 	if _, err := f.kwokctl(ctx, "start", "cluster", "--name", name); err != nil {
 		return fmt.Errorf("cluster %q is stopped with %s binaries and did not start: %w; run the same command again to retry", name, to, err)
 	}
-	if err := f.waitVersion(ctx, name, to.String(), 2*time.Minute); err != nil {
-		return err
+	// Health first: it restarts a component that died at start (a port
+	// taken in the restart window, a loaded machine) before the version is
+	// asked of an API server that may not be there.
+	if err := f.waitHealthy(ctx, name, 2*time.Minute); err != nil {
+		return fmt.Errorf("cluster %q did not come back healthy on %s: %w; run the same command again to retry", name, to, err)
 	}
-	return f.waitHealthy(ctx, name, 2*time.Minute)
+	return f.waitVersion(ctx, name, to.String(), 2*time.Minute)
 }
 
 // checkNodesAllow refuses a control-plane version that would leave nodes

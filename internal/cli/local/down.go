@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -44,6 +45,13 @@ func newCmdDown(f *cmdutil.Factory, runF func(*DownOptions) error) *cobra.Comman
 				opts.Names = existing
 			}
 			p := &cmdutil.Progress{IO: opts.IO}
+			// The fleet's controller goes first: it would keep reaching for
+			// clusters that are going away.
+			if len(opts.Names) == 0 || slices.Contains(opts.Names, "hub") {
+				if err := stopController(cmd.Context(), opts.Fleet); err != nil {
+					return err
+				}
+			}
 			err := opts.Fleet.Down(cmd.Context(), opts.Names, eventPrinter(p))
 			return errors.Join(err, stopDataPlaneIfEmpty(cmd.Context(), opts.Fleet, p))
 		},

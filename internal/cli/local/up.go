@@ -58,7 +58,7 @@ started are removed again. The toolchain is built first if it is not cached.`,
 			opts.Fleet = fleet()
 			// The default hub only applies when a cluster of that name is
 			// started; naming one with --hub that is not started is an error.
-			if !cmd.Flags().Changed("hub") && !slices.Contains(opts.Clusters, opts.Hub) {
+			if !cmd.Flags().Changed("hub") && !slices.Contains(opts.Clusters, opts.Hub) && !opts.Fleet.Exists(opts.Hub) {
 				opts.Hub = ""
 			}
 			if runF != nil {
@@ -95,7 +95,7 @@ func (o *UpOptions) Specs() ([]localfleet.ClusterSpec, error) {
 	if !tc.Supported(o.KubernetesVersion) {
 		return nil, cmdutil.FlagErrorf("--kubernetes-version %q is not supported; use one of: %s", o.KubernetesVersion, strings.Join(tc.KubernetesVersions, ", "))
 	}
-	if o.Hub != "" && !slices.Contains(o.Clusters, o.Hub) {
+	if o.Hub != "" && !slices.Contains(o.Clusters, o.Hub) && (o.Fleet == nil || !o.Fleet.Exists(o.Hub)) {
 		return nil, cmdutil.FlagErrorf("--hub %q is not one of --clusters %s", o.Hub, strings.Join(o.Clusters, ","))
 	}
 	v := version.Trim(o.KubernetesVersion)
@@ -133,6 +133,11 @@ func upRun(cmd *cobra.Command, opts *UpOptions) error {
 	p.Println("starting %d clusters: %s", len(specs), strings.Join(opts.Clusters, ", "))
 	if err := opts.Fleet.Up(cmd.Context(), specs, eventPrinter(p)); err != nil {
 		return err
+	}
+	if hub := opts.Hub; hub != "" && opts.Fleet.Exists(hub) {
+		if err := setupHub(cmd.Context(), opts.Fleet, hub, p); err != nil {
+			return fmt.Errorf("the clusters are up, but the fleet on %s is not: %w (run 'upshift local up' again to retry)", hub, err)
+		}
 	}
 	p.Println("local fleet up in %s", since(start))
 	names := make([]string, len(specs))

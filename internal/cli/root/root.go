@@ -13,6 +13,7 @@ import (
 
 	"upshift.dev/upshift/internal/cli/analysis"
 	"upshift.dev/upshift/internal/cli/cmdutil"
+	controllercmd "upshift.dev/upshift/internal/cli/controller"
 	draincmd "upshift.dev/upshift/internal/cli/drain"
 	"upshift.dev/upshift/internal/cli/local"
 	nodepoolcmd "upshift.dev/upshift/internal/cli/nodepool"
@@ -50,6 +51,7 @@ real control planes (upshift local up).
 		local.NewCmd(f),
 		draincmd.NewCmd(f, nil),
 		nodepoolcmd.NewCmd(f),
+		controllercmd.NewCmd(f, nil),
 		preflightcmd.NewCmd(f, nil),
 	)
 	return cmd
