@@ -98,6 +98,15 @@ func (u *ProviderUpgrader) Upgrade(ctx context.Context, up MemberUpgrade, progre
 	if err != nil {
 		return err
 	}
+	// A control plane that does not answer may be one this member's last
+	// attempt stopped for its upgrade; the provider's upgrade is resumable,
+	// so it is asked to finish before anything reads the cluster.
+	if _, err := c.Clusters.GetCluster(ctx, c.Name); err != nil && up.Type != v1alpha1.UpgradeNodeImageOnly {
+		progress(Progress{Step: "ControlPlane", Message: "the control plane does not answer; resuming its upgrade: " + err.Error()})
+		if err := c.Clusters.UpgradeControlPlane(ctx, c.Name, up.KubernetesVersion); err != nil {
+			return fmt.Errorf("control plane upgrade failed: %w", err)
+		}
+	}
 	progress(Progress{Step: "Preflight", Message: "checking removed APIs and version rules"})
 	if err := u.preflight(ctx, c, up, progress); err != nil {
 		return err

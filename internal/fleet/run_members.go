@@ -78,7 +78,7 @@ func (r *RunReconciler) members(ctx context.Context, run *v1alpha1.UpdateRun, i 
 			case len(waiting) > 0:
 				stage.Message = "waiting: " + strings.Join(waiting, "; ")
 			case running > 0:
-				stage.Message = fmt.Sprintf("%d members upgrading", running)
+				stage.Message = "upgrading " + strings.Join(doing(stage), "; ")
 			}
 			run.Status.Message = stage.Message
 			if running > 0 && (wait == 0 || pollInterval < wait) {
@@ -121,11 +121,15 @@ func (r *RunReconciler) tryStart(ctx context.Context, run *v1alpha1.UpdateRun, m
 	}
 	up := r.memberUpgrade(run, member)
 	at, err := r.Upgrader.AtTarget(ctx, up)
-	if err != nil {
+	switch {
+	case err != nil && m.Attempt == 0:
 		m.State, m.Message = v1alpha1.StatePending, "cannot read the cluster: "+err.Error()
 		return false, unreachableRetry, m.Message
-	}
-	if at {
+	case err != nil:
+		// A retried member may not answer because its last attempt failed
+		// half-way (a control plane stopped for its upgrade); the upgrade
+		// itself knows how to resume that, so it starts anyway.
+	case at:
 		m.State, m.CompletedTime, m.Message = v1alpha1.StateSkipped, mtime(now), "already at the target"
 		return false, 0, ""
 	}
@@ -207,4 +211,25 @@ func parseConcurrency(s string) (*concurrency, error) {
 		return nil, fmt.Errorf("%q: use a count of at least 1 (\"3\") or a percentage from 1%% to 100%% (\"25%%\")", s)
 	}
 	return &concurrency{n: n, percent: pct}, nil
+}
+
+// doing says what each upgrading member of the stage is at.
+func doing(stage *v1alpha1.StageStatus) []string {
+	var out []string
+	for _, g := range stage.Groups {
+		for _, m := range g.Members {
+			if m.State != v1alpha1.StateRunning {
+				continue
+			}
+			s := m.Name
+			if m.Step != "" {
+				s += " (" + m.Step + ")"
+			}
+			if m.Message != "" {
+				s += ": " + m.Message
+			}
+			out = append(out, s)
+		}
+	}
+	return out
 }
