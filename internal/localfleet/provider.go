@@ -198,3 +198,22 @@ func countReady(ctx context.Context, f *Fleet, cluster string) (int, error) {
 	}
 	return n, nil
 }
+
+// SetUpgradeSettings replaces a pool's upgradeSettings, as an AKS agentPool
+// update does; the next upgrade of the pool uses them.
+func (f *Fleet) SetUpgradeSettings(ctx context.Context, cluster, pool string, s provider.UpgradeSettings) error {
+	client, err := f.Client(cluster)
+	if err != nil {
+		return err
+	}
+	pools, err := loadPools(ctx, client)
+	if err != nil {
+		return err
+	}
+	p, ok := findPool(pools, pool)
+	if !ok {
+		return fmt.Errorf("node pool %q in %q: %w", pool, cluster, provider.ErrNotFound)
+	}
+	p.UpgradeSettings = s
+	return savePool(ctx, client, p)
+}

@@ -79,9 +79,11 @@ func (f *Fleet) installSamples(ctx context.Context, s ClusterSpec, progress Prog
 func waitWorkloadsReady(ctx context.Context, client kubernetes.Interface, timeout time.Duration) error {
 	var pending []string
 	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		pending = pending[:0]
+		var now []string
+		defer func() { pending = now }()
 		deps, err := client.AppsV1().Deployments("").List(ctx, metav1.ListOptions{})
 		if err != nil {
+			now = append(now, "cannot list deployments: "+err.Error())
 			return false, nil
 		}
 		for _, d := range deps.Items {
@@ -90,11 +92,12 @@ func waitWorkloadsReady(ctx context.Context, client kubernetes.Interface, timeou
 				want = *d.Spec.Replicas
 			}
 			if d.Status.ReadyReplicas < want || d.Status.ObservedGeneration < d.Generation {
-				pending = append(pending, fmt.Sprintf("deployment %s/%s %d/%d", d.Namespace, d.Name, d.Status.ReadyReplicas, want))
+				now = append(now, fmt.Sprintf("deployment %s/%s %d/%d", d.Namespace, d.Name, d.Status.ReadyReplicas, want))
 			}
 		}
 		sts, err := client.AppsV1().StatefulSets("").List(ctx, metav1.ListOptions{})
 		if err != nil {
+			now = append(now, "cannot list statefulsets: "+err.Error())
 			return false, nil
 		}
 		for _, s := range sts.Items {
@@ -103,19 +106,20 @@ func waitWorkloadsReady(ctx context.Context, client kubernetes.Interface, timeou
 				want = *s.Spec.Replicas
 			}
 			if s.Status.ReadyReplicas < want {
-				pending = append(pending, fmt.Sprintf("statefulset %s/%s %d/%d", s.Namespace, s.Name, s.Status.ReadyReplicas, want))
+				now = append(now, fmt.Sprintf("statefulset %s/%s %d/%d", s.Namespace, s.Name, s.Status.ReadyReplicas, want))
 			}
 		}
 		dss, err := client.AppsV1().DaemonSets("").List(ctx, metav1.ListOptions{})
 		if err != nil {
+			now = append(now, "cannot list daemonsets: "+err.Error())
 			return false, nil
 		}
 		for _, d := range dss.Items {
 			if d.Status.NumberReady < d.Status.DesiredNumberScheduled || d.Status.ObservedGeneration < d.Generation {
-				pending = append(pending, fmt.Sprintf("daemonset %s/%s %d/%d", d.Namespace, d.Name, d.Status.NumberReady, d.Status.DesiredNumberScheduled))
+				now = append(now, fmt.Sprintf("daemonset %s/%s %d/%d", d.Namespace, d.Name, d.Status.NumberReady, d.Status.DesiredNumberScheduled))
 			}
 		}
-		return len(pending) == 0, nil
+		return len(now) == 0, nil
 	})
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted while waiting for workloads: %w", ctx.Err())
