@@ -55,7 +55,7 @@ func TestRealMembersFragileFailsThenRetry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := fleet.Join(ctx, h.client, fleet.JoinOptions{Namespace: ns, Name: m, Group: m, Provider: v1alpha1.ProviderLocal, ClusterName: m, Kubeconfig: kc}); err != nil {
+		if _, err := fleet.Join(ctx, h.client, fleet.Membership{Namespace: ns, Name: m, Group: m, Provider: v1alpha1.ProviderLocal, Cluster: m, Kubeconfig: kc}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -58,8 +58,8 @@ func setupHub(ctx context.Context, f *localfleet.Fleet, hub string, p *cmdutil.P
 		if err != nil {
 			return err
 		}
-		if _, err := fleetengine.Join(ctx, c, fleetengine.JoinOptions{
-			Namespace: FleetNamespace, Name: name, Group: name, Provider: v1alpha1.ProviderLocal, ClusterName: name, Kubeconfig: kc,
+		if _, err := fleetengine.Join(ctx, c, fleetengine.Membership{
+			Namespace: FleetNamespace, Name: name, Group: name, Provider: v1alpha1.ProviderLocal, Cluster: name, Kubeconfig: kc,
 		}); err != nil {
 			return err
 		}

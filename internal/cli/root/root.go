@@ -15,9 +15,13 @@ import (
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	controllercmd "upshift.dev/upshift/internal/cli/controller"
 	draincmd "upshift.dev/upshift/internal/cli/drain"
+	fleetcmd "upshift.dev/upshift/internal/cli/fleet"
+	gatecmd "upshift.dev/upshift/internal/cli/gate"
 	"upshift.dev/upshift/internal/cli/local"
 	nodepoolcmd "upshift.dev/upshift/internal/cli/nodepool"
 	preflightcmd "upshift.dev/upshift/internal/cli/preflight"
+	runcmd "upshift.dev/upshift/internal/cli/run"
+	strategycmd "upshift.dev/upshift/internal/cli/strategy"
 	"upshift.dev/upshift/internal/cli/toolchain"
 	"upshift.dev/upshift/internal/cli/version"
 	"upshift.dev/upshift/internal/cli/window"
@@ -53,6 +57,10 @@ real control planes (upshift local up).
 		nodepoolcmd.NewCmd(f),
 		controllercmd.NewCmd(f, nil),
 		preflightcmd.NewCmd(f, nil),
+		fleetcmd.NewCmd(f),
+		strategycmd.NewCmd(f),
+		runcmd.NewCmd(f),
+		gatecmd.NewCmd(f),
 	)
 	return cmd
 }
