@@ -69,78 +69,112 @@ func (d *Drainer) kubectlHelper(ctx context.Context) *kubectldrain.Helper {
 // waits. An error wrapping *FilterError means kubectl's rules refuse the
 // drain; other errors are the API server's and worth retrying.
 func (d *Drainer) Step(ctx context.Context, node string, startedAt time.Time) (Status, error) {
-	st := Status{Node: node, StartedAt: startedAt}
-	list, errs := d.kubectlHelper(ctx).GetPodsForDeletion(node)
-	if len(errs) > 0 {
-		if list == nil {
-			return st, fmt.Errorf("failed to list pods on node %q: %w", node, errors.Join(errs...))
-		}
-		return st, &FilterError{Node: node, Errors: errs}
-	}
-	if w := list.Warnings(); w != "" {
-		st.Warnings = append(st.Warnings, w)
-	}
-	var toEvict []corev1.Pod
+	r := d.StepNodes(ctx, []Target{{Node: node, StartedAt: startedAt}})
+	return r[0].Status, r[0].Err
+}
+
+// Target is one node of a StepNodes call.
+type Target struct {
+	Node      string
+	StartedAt time.Time
+}
+
+// Result is one node's outcome of a StepNodes call.
+type Result struct {
+	Status Status
+	Err    error
+}
+
+// StepNodes steps several nodes at once, as a node pool upgrade drains a
+// batch: the PDBs are listed once and their budgets shared, so evictions
+// from different nodes never overspend one PDB, and the API server is asked
+// once per pass rather than once per node.
+func (d *Drainer) StepNodes(ctx context.Context, targets []Target) []Result {
+	results := make([]Result, len(targets))
+	pending := make([][]corev1.Pod, len(targets))
 	namespaces := map[string]bool{}
-	for _, p := range list.Pods() {
-		key := types.NamespacedName{Namespace: p.Namespace, Name: p.Name}
-		if p.DeletionTimestamp != nil {
-			st.Terminating = append(st.Terminating, key)
+	for i, t := range targets {
+		results[i].Status = Status{Node: t.Node, StartedAt: t.StartedAt}
+		pods, err := d.podsToEvict(ctx, t.Node, &results[i].Status)
+		if err != nil {
+			results[i].Err = err
 			continue
 		}
-		toEvict = append(toEvict, p)
-		namespaces[p.Namespace] = true
+		pending[i] = pods
+		for _, p := range pods {
+			namespaces[p.Namespace] = true
+		}
 	}
-	sort.Slice(toEvict, func(i, j int) bool {
-		return toEvict[i].Namespace+"/"+toEvict[i].Name < toEvict[j].Namespace+"/"+toEvict[j].Name
-	})
-	defer d.prune(node, toEvict)
-	if len(toEvict) == 0 {
-		st.Done = len(st.Terminating) == 0
-		return st, nil
+	defer func() {
+		for i, t := range targets {
+			if results[i].Err == nil {
+				d.prune(t.Node, pending[i])
+			}
+		}
+	}()
+	if len(namespaces) == 0 {
+		for i := range results {
+			st := &results[i].Status
+			st.Done = results[i].Err == nil && len(st.Terminating) == 0
+		}
+		return results
 	}
-
 	pdbs, err := d.listPDBs(ctx, namespaces)
 	if err != nil {
-		return st, err
+		for i := range results {
+			if results[i].Err == nil && len(pending[i]) > 0 {
+				results[i].Err = err
+			}
+		}
+		return results
 	}
 	now := d.now()
 	budget := map[string]int32{}
 	for key, pdb := range pdbs {
 		budget[key] = pdb.Status.DisruptionsAllowed
 	}
-	var asks []corev1.Pod
 	spent := map[string]bool{} // budgets this step's own evictions used up
-	for _, p := range toEvict {
-		covering := matchingPDBs(&p, pdbs)
-		allowed, ours := true, false
-		for _, key := range covering {
-			if budget[key] <= 0 {
-				allowed = false
-				ours = ours || spent[key]
-			}
-		}
-		switch {
-		case allowed:
+	type ask struct {
+		node int
+		pod  corev1.Pod
+	}
+	var asks []ask
+	for i, t := range targets {
+		for _, p := range pending[i] {
+			covering := matchingPDBs(&p, pdbs)
+			allowed, ours := true, false
 			for _, key := range covering {
-				budget[key]--
-				spent[key] = true
+				if budget[key] <= 0 {
+					allowed = false
+					ours = ours || spent[key]
+				}
 			}
-			asks = append(asks, p)
-		case !ours && d.dueForRetry(node, p.UID, now):
-			// Out of budget by our count, but the API server is the judge
-			// (an unhealthy pod may be evictable under the PDB's
-			// unhealthyPodEvictionPolicy), so ask it now and then.
-			asks = append(asks, p)
-		default:
-			st.Pending = append(st.Pending, types.NamespacedName{Namespace: p.Namespace, Name: p.Name})
+			switch {
+			case allowed:
+				for _, key := range covering {
+					budget[key]--
+					spent[key] = true
+				}
+				asks = append(asks, ask{i, p})
+			case !ours && d.dueForRetry(t.Node, p.UID, now):
+				// Out of budget by our count, but the API server is the
+				// judge (an unhealthy pod may be evictable under the PDB's
+				// unhealthyPodEvictionPolicy), so ask it now and then.
+				asks = append(asks, ask{i, p})
+			default:
+				results[i].Status.Pending = append(results[i].Status.Pending, types.NamespacedName{Namespace: p.Namespace, Name: p.Name})
+			}
 		}
 	}
-
-	results := d.evictAll(ctx, asks)
-	for i, p := range asks {
-		key := types.NamespacedName{Namespace: p.Namespace, Name: p.Name}
-		err := results[i]
+	pods := make([]corev1.Pod, len(asks))
+	for k, a := range asks {
+		pods[k] = a.pod
+	}
+	errs := d.evictAll(ctx, pods)
+	for k, a := range asks {
+		st := &results[a.node].Status
+		key := types.NamespacedName{Namespace: a.pod.Namespace, Name: a.pod.Name}
+		err := errs[k]
 		switch {
 		case err == nil:
 			st.Evicted++
@@ -148,14 +182,42 @@ func (d *Drainer) Step(ctx context.Context, node string, startedAt time.Time) (S
 		case apierrors.IsNotFound(err):
 		case apierrors.IsTooManyRequests(err) || isMultiplePDB(err):
 			st.Pending = append(st.Pending, key)
-			d.markBlocked(ctx, node, &p, pdbs, err, now)
+			d.markBlocked(ctx, targets[a.node].Node, &a.pod, pdbs, err, now)
 		default:
 			st.Pending = append(st.Pending, key)
 			st.Warnings = append(st.Warnings, fmt.Sprintf("evicting %s: %v", key, err))
 		}
 	}
-	st.Blocked = d.blocks(node, toEvict)
-	return st, nil
+	for i, t := range targets {
+		results[i].Status.Blocked = d.blocks(t.Node, pending[i])
+	}
+	return results
+}
+
+// podsToEvict lists the node's pods with kubectl's rules, records the
+// terminating ones and kubectl's warnings in st, and returns the rest
+// sorted.
+func (d *Drainer) podsToEvict(ctx context.Context, node string, st *Status) ([]corev1.Pod, error) {
+	list, errs := d.kubectlHelper(ctx).GetPodsForDeletion(node)
+	if len(errs) > 0 {
+		if list == nil {
+			return nil, fmt.Errorf("failed to list pods on node %q: %w", node, errors.Join(errs...))
+		}
+		return nil, &FilterError{Node: node, Errors: errs}
+	}
+	if w := list.Warnings(); w != "" {
+		st.Warnings = append(st.Warnings, w)
+	}
+	var out []corev1.Pod
+	for _, p := range list.Pods() {
+		if p.DeletionTimestamp != nil {
+			st.Terminating = append(st.Terminating, types.NamespacedName{Namespace: p.Namespace, Name: p.Name})
+			continue
+		}
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Namespace+"/"+out[i].Name < out[j].Namespace+"/"+out[j].Name })
+	return out, nil
 }
 
 func (d *Drainer) listPDBs(ctx context.Context, namespaces map[string]bool) (map[string]*policyv1.PodDisruptionBudget, error) {

@@ -69,18 +69,14 @@ func (u *Upgrader) blueGreen(ctx context.Context, spec Spec, mem *pass) (Status,
 	// 1. Green nodes at the target, as many as blue had.
 	if len(green) < size {
 		st.Phase = PhaseCreatingGreen
-		for i := len(green); i < size; i++ {
-			name, err := u.Machines.AddNode(ctx, spec.Cluster, spec.Pool, spec.Target)
-			if err != nil {
-				return st, 0, fmt.Errorf("failed to add a green node: %w", err)
-			}
-			if err := u.patchNode(ctx, name, patch{
-				labels:      map[string]any{LabelGeneration: generationGreen},
-				annotations: map[string]any{AnnotationPoolSize: strconv.Itoa(size), AnnotationTarget: spec.ID()},
-			}); err != nil {
-				return st, 0, err
-			}
+		added, err := u.addNodes(ctx, spec, size-len(green),
+			map[string]any{LabelGeneration: generationGreen},
+			map[string]any{AnnotationPoolSize: strconv.Itoa(size), AnnotationTarget: spec.ID()})
+		for _, name := range added {
 			u.Events.Normal(ctx, observe.NodeRef(name), observe.ReasonSurge, "Created green node %s at %s for the blue-green upgrade of pool %s", name, spec.ID(), spec.Pool)
+		}
+		if err != nil {
+			return st, 0, fmt.Errorf("failed to add green nodes: %w", err)
 		}
 		st.Message = fmt.Sprintf("creating %d green nodes", size-len(green))
 		return st, 200 * time.Millisecond, nil
@@ -121,11 +117,12 @@ func (u *Upgrader) blueGreen(ctx context.Context, spec Spec, mem *pass) (Status,
 	st.Phase = PhaseDrainingBlue
 	if len(draining) > 0 {
 		requeue := time.Second
+		outcomes, err := u.drainNodes(ctx, spec, draining)
+		if err != nil {
+			return st, 0, err
+		}
 		for _, n := range draining {
-			done, blocked, err := u.drainStep(ctx, spec, n)
-			if err != nil {
-				return st, 0, err
-			}
+			done, blocked := outcomes[n.Name].done, outcomes[n.Name].blocked
 			if blocked != "" {
 				st.Phase, st.Done = PhaseFailed, true
 				return st, 0, &FailedError{Pool: spec.Pool, Blocked: map[string]string{n.Name: blocked},
@@ -226,11 +223,12 @@ func (u *Upgrader) rollback(ctx context.Context, spec Spec, mem *pass) (Status, 
 		return st, 0, err
 	}
 	requeue := time.Second
+	outcomes, err := u.drainNodes(ctx, spec, green)
+	if err != nil {
+		return st, 0, err
+	}
 	for _, g := range green {
-		done, blocked, err := u.drainStep(ctx, spec, g)
-		if err != nil {
-			return st, 0, err
-		}
+		done, blocked := outcomes[g.Name].done, outcomes[g.Name].blocked
 		if blocked != "" {
 			return st, 0, &FailedError{Pool: spec.Pool, Reason: "a green node could not be drained during rollback; run the rollback again once the blocker is fixed", Blocked: map[string]string{g.Name: blocked}}
 		}

@@ -56,8 +56,13 @@ func (u *Upgrader) Rollback(ctx context.Context, spec Spec, onStatus func(Status
 }
 
 func (u *Upgrader) loop(ctx context.Context, pool string, step func(context.Context, *pass) (Status, time.Duration, error), onStatus func(Status)) error {
-	mem := &pass{}
 	wake := u.watch(ctx, pool)
+	mem := &pass{wake: func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}}
 	for {
 		st, requeue, err := step(ctx, mem)
 		if onStatus != nil && (err == nil || st.Done) {
@@ -78,7 +83,7 @@ func (u *Upgrader) loop(ctx context.Context, pool string, step func(context.Cont
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case <-time.After(min(requeue, 100*time.Millisecond)):
+			case <-time.After(min(requeue, 200*time.Millisecond)):
 			}
 		case <-time.After(min(requeue, 2*time.Second)):
 		}
@@ -107,7 +112,7 @@ func (u *Upgrader) retryQuarantined(ctx context.Context, spec Spec) error {
 
 // watch signals node, pod and PDB changes; it never blocks the sender. If a
 // watch cannot be (re)opened the loop still runs on its requeue timer.
-func (u *Upgrader) watch(ctx context.Context, pool string) <-chan struct{} {
+func (u *Upgrader) watch(ctx context.Context, pool string) chan struct{} {
 	ch := make(chan struct{}, 1)
 	poke := func() {
 		select {

@@ -91,7 +91,7 @@ func (n Node) Display(target provider.NodeTarget) string {
 		return "removing"
 	case n.Surge:
 		return "surging"
-	case n.State == StateDraining || n.State == StateSoaking || n.State == StateDrained || n.State == StateRollback:
+	case n.State == StateDraining || n.State == StateSoaking || n.State == StateReimaging || n.State == StateDrained || n.State == StateRollback:
 		return n.State
 	case n.Generation == generationGreen:
 		return "green"

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"upshift.dev/upshift/internal/drain"
@@ -18,16 +17,6 @@ import (
 func surgeLabel(spec Spec) string {
 	sum := sha256.Sum256([]byte(spec.ID()))
 	return hex.EncodeToString(sum[:6])
-}
-
-// pass is one upgrade run's memory between passes: only whether it is
-// failing (and why). Everything else is on the nodes. After a restart a
-// failing run is simply retried, which is what re-running does on AKS.
-type pass struct {
-	failed *FailedError
-	// rollingBack: this run has rolled green back, so finding no green
-	// left means done, not "nothing to roll back".
-	rollingBack bool
 }
 
 // surge performs one pass of the surge strategy and returns the status and
@@ -47,10 +36,11 @@ func (u *Upgrader) surge(ctx context.Context, spec Spec, mem *pass) (Status, tim
 	if mem.failed != nil {
 		return u.surgeCleanup(ctx, spec, mem, st, regular, surgeNodes, quarantined)
 	}
-	// A node at the target that still carries our progress was being
-	// reimaged when the process died: it only lacks its uncordon.
+	// A node at the target that still carries our progress (but is not
+	// rebooting) was being reimaged when the process died: it only lacks
+	// its uncordon.
 	for _, n := range regular {
-		if n.AtTarget(spec.Target) && n.State != "" && !n.Quarantined {
+		if n.AtTarget(spec.Target) && n.State != "" && n.State != StateReimaging && !n.Quarantined {
 			if err := u.patchNode(ctx, n.Name, patch{annotations: progressAnnotations(), unschedulable: &no}); err != nil {
 				return st, 0, err
 			}
@@ -65,6 +55,18 @@ func (u *Upgrader) surge(ctx context.Context, spec Spec, mem *pass) (Status, tim
 	}
 
 	if len(pending) == 0 {
+		// Nodes still rebooting hold their capacity until they are back.
+		if rebooting := filter(regular, func(n Node) bool { return n.State == StateReimaging }); len(rebooting) > 0 {
+			st.Phase, st.Message = PhaseUpgrading, fmt.Sprintf("waiting for %v to come back from reimage", names(rebooting))
+			for _, n := range rebooting {
+				if !mem.reimagingNow(n.Name) {
+					if err := u.startReimage(ctx, spec, mem, n); err != nil {
+						return st, 0, err
+					}
+				}
+			}
+			return st, time.Second, mem.reimageError()
+		}
 		return u.surgeFinish(ctx, spec, st, surgeNodes, quarantined)
 	}
 
@@ -72,15 +74,12 @@ func (u *Upgrader) surge(ctx context.Context, spec Spec, mem *pass) (Status, tim
 	want := surgeCount + keptForQuarantine(spec, quarantined, surgeNodes)
 	if len(surgeNodes) < want {
 		st.Phase = PhaseSurging
-		for i := len(surgeNodes); i < want; i++ {
-			name, err := u.Machines.AddNode(ctx, spec.Cluster, spec.Pool, spec.Target)
-			if err != nil {
-				return st, 0, fmt.Errorf("failed to add a surge node: %w", err)
-			}
-			if err := u.patchNode(ctx, name, patch{labels: map[string]any{LabelSurge: surgeLabel(spec)}}); err != nil {
-				return st, 0, err
-			}
+		added, err := u.addNodes(ctx, spec, want-len(surgeNodes), map[string]any{LabelSurge: surgeLabel(spec)}, nil)
+		for _, name := range added {
 			u.Events.Normal(ctx, observe.NodeRef(name), observe.ReasonSurge, "Created surge node %s at %s for the upgrade of pool %s", name, spec.ID(), spec.Pool)
+		}
+		if err != nil {
+			return st, 0, fmt.Errorf("failed to add surge nodes: %w", err)
 		}
 		st.Message = fmt.Sprintf("adding %d surge nodes", want-len(surgeNodes))
 		return st, 200 * time.Millisecond, nil
@@ -88,18 +87,24 @@ func (u *Upgrader) surge(ctx context.Context, spec Spec, mem *pass) (Status, tim
 	// The pool does not move on while a new or reimaged node is not Ready:
 	// its capacity is what the next batch's pods move to.
 	for _, n := range nodes {
-		if !n.Ready && (n.Surge || n.AtTarget(spec.Target)) {
+		if !n.Ready && n.State != StateReimaging && (n.Surge || n.AtTarget(spec.Target)) {
 			st.Phase = PhaseSurging
 			st.Message = fmt.Sprintf("waiting for node %s to be Ready", n.Name)
 			return st, 250 * time.Millisecond, nil
 		}
 	}
 
-	// 2. The batch: nodes already in progress, topped up with pending ones.
+	// 2. The window: nodes in progress (draining, soaking, rebooting) hold
+	// their slot until they are back; free slots go to pending nodes in
+	// name order. Never more than maxSurge+maxUnavailable nodes are out.
 	st.Phase = PhaseUpgrading
+	if err := mem.reimageError(); err != nil {
+		return st, 0, err
+	}
+	reimaging := filter(regular, func(n Node) bool { return n.State == StateReimaging })
 	active := filter(pending, func(n Node) bool { return n.State == StateDraining || n.State == StateSoaking })
 	for _, n := range pending {
-		if len(active) >= batch {
+		if len(active)+len(reimaging) >= batch {
 			break
 		}
 		if n.State != "" {
@@ -113,46 +118,53 @@ func (u *Upgrader) surge(ctx context.Context, spec Spec, mem *pass) (Status, tim
 		active = append(active, n)
 	}
 
-	// 3. Move each active node along: drain, soak, reimage.
+	// 3. Move each node along: drain, soak, reimage (in the background).
 	requeue := time.Second
-	var soaked []Node
-	for _, n := range active {
-		switch n.State {
-		case StateDraining:
-			done, blocked, err := u.drainStep(ctx, spec, n)
-			if err != nil {
+	draining := filter(active, func(n Node) bool { return n.State == StateDraining })
+	outcomes, err := u.drainNodes(ctx, spec, draining)
+	if err != nil {
+		return st, 0, err
+	}
+	for _, n := range draining {
+		o := outcomes[n.Name]
+		if o.blocked != "" {
+			if err := u.undrainable(ctx, spec, mem, n, o.blocked, quarantined, size); err != nil {
 				return st, 0, err
 			}
-			if blocked != "" {
-				if err := u.undrainable(ctx, spec, mem, n, blocked, quarantined, size); err != nil {
-					return st, 0, err
-				}
-				return st, 0, nil
+			return st, 0, nil
+		}
+		if o.done {
+			if err := u.d().EndDrain(ctx, n.Name); err != nil {
+				return st, 0, err
 			}
-			if done {
-				if err := u.d().EndDrain(ctx, n.Name); err != nil {
-					return st, 0, err
-				}
-				if err := u.patchNode(ctx, n.Name, patch{annotations: map[string]any{AnnotationState: StateSoaking, AnnotationSoakStarted: stamp(u.now()), AnnotationBlocked: nil}}); err != nil {
-					return st, 0, err
-				}
-				requeue = 0
+			if err := u.patchNode(ctx, n.Name, patch{annotations: map[string]any{AnnotationState: StateSoaking, AnnotationSoakStarted: stamp(u.now()), AnnotationBlocked: nil}}); err != nil {
+				return st, 0, err
 			}
-		case StateSoaking:
-			if wait := n.SoakStart.Add(spec.nodeSoak()).Sub(u.now()); wait > 0 {
-				requeue = min(requeue, wait)
-				continue
-			}
-			soaked = append(soaked, n)
+			requeue = 0
 		}
 	}
-	if len(soaked) > 0 {
-		if err := u.reimage(ctx, spec, soaked); err != nil {
+	for _, n := range active {
+		if n.State != StateSoaking {
+			continue
+		}
+		if wait := n.SoakStart.Add(spec.nodeSoak()).Sub(u.now()); wait > 0 {
+			requeue = min(requeue, wait)
+			continue
+		}
+		if err := u.startReimage(ctx, spec, mem, n); err != nil {
 			return st, 0, err
 		}
 		requeue = 0
 	}
-	st.Message = fmt.Sprintf("%d of %d nodes upgraded; batch %v", size-len(pending)-len(quarantined), size, names(active))
+	// Reboots a previous process started and did not see through.
+	for _, n := range reimaging {
+		if !mem.reimagingNow(n.Name) {
+			if err := u.startReimage(ctx, spec, mem, n); err != nil {
+				return st, 0, err
+			}
+		}
+	}
+	st.Message = fmt.Sprintf("%d of %d nodes upgraded; in progress %v", size-len(pending)-len(quarantined)-len(reimaging), size, names(append(active, reimaging...)))
 	return st, requeue, nil
 }
 
@@ -259,45 +271,29 @@ func (u *Upgrader) removeNodes(ctx context.Context, spec Spec, nodes []Node, kee
 	if len(nodes) <= keep {
 		return true, 0, nil
 	}
-	for _, n := range nodes[:len(nodes)-keep] {
+	remove := nodes[:len(nodes)-keep]
+	for i, n := range remove {
 		if n.State != StateRemoving {
 			if err := u.patchNode(ctx, n.Name, patch{annotations: map[string]any{AnnotationState: StateRemoving}}); err != nil {
 				return false, 0, err
 			}
-			n.State = StateRemoving
+			remove[i].State = StateRemoving
 		}
-		done, blocked, err := u.drainStep(ctx, spec, n)
-		if err != nil {
-			return false, 0, err
+	}
+	outcomes, err := u.drainNodes(ctx, spec, remove)
+	if err != nil {
+		return false, 0, err
+	}
+	for _, n := range remove {
+		o := outcomes[n.Name]
+		if o.blocked != "" {
+			return false, 0, &FailedError{Pool: spec.Pool, Reason: "a surge node could not be drained for removal; it stays cordoned", Blocked: map[string]string{n.Name: o.blocked}}
 		}
-		if blocked != "" {
-			return false, 0, &FailedError{Pool: spec.Pool, Reason: "a surge node could not be drained for removal; it stays cordoned", Blocked: map[string]string{n.Name: blocked}}
-		}
-		if done {
+		if o.done {
 			if err := u.Machines.DeleteNode(ctx, spec.Cluster, n.Name); err != nil {
 				return false, 0, fmt.Errorf("failed to delete node %q: %w", n.Name, err)
 			}
 		}
 	}
 	return false, 200 * time.Millisecond, nil
-}
-
-// reimage rebuilds nodes at the target in parallel: a batch's nodes reboot
-// together, as a VMSS reimages a batch of instances.
-func (u *Upgrader) reimage(ctx context.Context, spec Spec, nodes []Node) error {
-	errs := make([]error, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := u.Machines.ReimageNode(ctx, spec.Cluster, n.Name, spec.Target); err != nil {
-				errs[i] = fmt.Errorf("failed to reimage node %q: %w", n.Name, err)
-				return
-			}
-			u.Events.Normal(ctx, observe.NodeRef(n.Name), observe.ReasonUpgrade, "Upgraded node %s to %s", n.Name, spec.ID())
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }

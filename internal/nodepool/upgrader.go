@@ -199,44 +199,68 @@ var (
 	no  = false
 )
 
-// drainStep advances one node's drain and reports whether it is empty, or
-// blocked past timeout (with what blocks it).
-func (u *Upgrader) drainStep(ctx context.Context, spec Spec, n Node) (done bool, blocked string, err error) {
-	start := n.DrainStart
-	if !n.Cordoned || start.IsZero() {
-		if start, err = u.d().Cordon(ctx, n.Name); err != nil {
-			return false, "", err
+// drained is one node's drain outcome in a pass.
+type drained struct {
+	done bool
+	// blocked says why the drain gave up (timeout), "" while it goes on.
+	blocked string
+}
+
+// drainNodes advances the drains of several nodes in one step: one PDB
+// list for all of them and budgets shared across nodes, so a batch never
+// overspends a PDB and costs the API server one list per pass, not one per
+// node.
+func (u *Upgrader) drainNodes(ctx context.Context, spec Spec, nodes []Node) (map[string]drained, error) {
+	out := map[string]drained{}
+	if len(nodes) == 0 {
+		return out, nil
+	}
+	targets := make([]drain.Target, len(nodes))
+	for i, n := range nodes {
+		start := n.DrainStart
+		if !n.Cordoned || start.IsZero() {
+			var err error
+			if start, err = u.d().Cordon(ctx, n.Name); err != nil {
+				return nil, err
+			}
 		}
-	}
-	st, err := u.d().Step(ctx, n.Name, start)
-	var fe *drain.FilterError
-	if errors.As(err, &fe) {
-		return false, fe.Error() + " (upshift never force-drains; fix the pod or run 'upshift drain --force' on the node yourself)", nil
-	}
-	if err != nil {
-		return false, "", err
-	}
-	if st.Done {
-		return true, "", nil
+		targets[i] = drain.Target{Node: n.Name, StartedAt: start}
 	}
 	now := u.now()
-	// A PDB pacing evictions for a few seconds is how drains work, not a
-	// block worth reporting; one that lasts is written on the node.
-	desc := ""
-	if len(st.Blocked) > 0 && now.Sub(st.Blocked[0].Since) >= blockReportDelay {
-		desc = st.Blocked[0].Summary()
-	}
-	if desc != n.Blocked {
-		_ = u.patchNode(ctx, n.Name, patch{annotations: map[string]any{AnnotationBlocked: nilIfEmpty(desc)}})
-	}
-	if now.Sub(start) >= spec.drainTimeout() {
-		why := fmt.Sprintf("%d pods still terminating", len(st.Terminating))
-		if len(st.Blocked) > 0 {
-			why = st.Blocked[0].Describe(now)
+	for i, r := range u.d().StepNodes(ctx, targets) {
+		n := nodes[i]
+		var fe *drain.FilterError
+		switch {
+		case errors.As(r.Err, &fe):
+			out[n.Name] = drained{blocked: fe.Error() + " (upshift never force-drains; fix the pod or run 'upshift drain --force' on the node yourself)"}
+			continue
+		case r.Err != nil:
+			return nil, r.Err
+		case r.Status.Done:
+			out[n.Name] = drained{done: true}
+			continue
 		}
-		return false, fmt.Sprintf("drain did not finish within %s: %s", spec.drainTimeout(), why), nil
+		st := r.Status
+		// A PDB pacing evictions for a few seconds is how drains work, not
+		// a block worth reporting; one that lasts is written on the node.
+		desc := ""
+		if len(st.Blocked) > 0 && now.Sub(st.Blocked[0].Since) >= blockReportDelay {
+			desc = st.Blocked[0].Summary()
+		}
+		if desc != n.Blocked {
+			_ = u.patchNode(ctx, n.Name, patch{annotations: map[string]any{AnnotationBlocked: nilIfEmpty(desc)}})
+		}
+		if now.Sub(targets[i].StartedAt) >= spec.drainTimeout() {
+			why := fmt.Sprintf("%d pods still terminating", len(st.Terminating))
+			if len(st.Blocked) > 0 {
+				why = st.Blocked[0].Describe(now)
+			}
+			out[n.Name] = drained{blocked: fmt.Sprintf("drain did not finish within %s: %s", spec.drainTimeout(), why)}
+			continue
+		}
+		out[n.Name] = drained{}
 	}
-	return false, "", nil
+	return out, nil
 }
 
 func nilIfEmpty(s string) any {

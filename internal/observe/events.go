@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -34,7 +35,14 @@ type Recorder struct {
 	Client kubernetes.Interface
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+
+	mu sync.Mutex
+	// written remembers the events this recorder wrote, so a repeat is one
+	// update instead of a get and an update. Bounded: cleared when full.
+	written map[string]*corev1.Event
 }
+
+const maxRemembered = 2000
 
 // Normal records an informational event.
 func (r *Recorder) Normal(ctx context.Context, obj corev1.ObjectReference, reason, format string, args ...any) {
@@ -69,15 +77,30 @@ func (r *Recorder) record(ctx context.Context, obj corev1.ObjectReference, typ, 
 	name := fmt.Sprintf("%s.%s", obj.Name, hex.EncodeToString(sum[:6]))
 	ts := metav1.NewTime(now())
 	events := r.Client.CoreV1().Events(ns)
+	r.mu.Lock()
+	cached := r.written[ns+"/"+name]
+	r.mu.Unlock()
+	if cached != nil {
+		ev := cached.DeepCopy()
+		ev.Count++
+		ev.LastTimestamp = ts
+		if updated, err := events.Update(ctx, ev, metav1.UpdateOptions{}); err == nil {
+			r.remember(ns, name, updated)
+			return
+		}
+		// Someone else changed or removed it: fall back to reading it.
+	}
 	if ev, err := events.Get(ctx, name, metav1.GetOptions{}); err == nil {
 		ev.Count++
 		ev.LastTimestamp = ts
-		_, _ = events.Update(ctx, ev, metav1.UpdateOptions{})
+		if updated, err := events.Update(ctx, ev, metav1.UpdateOptions{}); err == nil {
+			r.remember(ns, name, updated)
+		}
 		return
 	} else if !apierrors.IsNotFound(err) {
 		return
 	}
-	_, _ = events.Create(ctx, &corev1.Event{
+	created, err := events.Create(ctx, &corev1.Event{
 		ObjectMeta:          metav1.ObjectMeta{Name: name, Namespace: ns},
 		InvolvedObject:      obj,
 		Reason:              reason,
@@ -90,4 +113,16 @@ func (r *Recorder) record(ctx context.Context, obj corev1.ObjectReference, typ, 
 		ReportingController: "upshift.dev/" + Component,
 		ReportingInstance:   Component,
 	}, metav1.CreateOptions{})
+	if err == nil {
+		r.remember(ns, name, created)
+	}
+}
+
+func (r *Recorder) remember(ns, name string, ev *corev1.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.written == nil || len(r.written) >= maxRemembered {
+		r.written = map[string]*corev1.Event{}
+	}
+	r.written[ns+"/"+name] = ev
 }
