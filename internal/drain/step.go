@@ -30,6 +30,9 @@ type Drainer struct {
 	Options
 	// Events records Drain and EvictionBlocked events on nodes; nil for none.
 	Events *observe.Recorder
+	// Cache, when set and started, serves the pod and DaemonSet reads of
+	// each step; nil reads from the API server every time.
+	Cache *Cache
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 
@@ -57,8 +60,12 @@ func (d *Drainer) now() time.Time {
 // its pod selection (GetPodsForDeletion) is used. It stores a context, so a
 // fresh one is made per step.
 func (d *Drainer) kubectlHelper(ctx context.Context) *kubectldrain.Helper {
+	client := d.Client
+	if d.Cache != nil {
+		client = d.Cache.clientset()
+	}
 	return &kubectldrain.Helper{
-		Ctx: ctx, Client: d.Client, Force: d.Force,
+		Ctx: ctx, Client: client, Force: d.Force,
 		IgnoreAllDaemonSets: d.IgnoreDaemonSets, DeleteEmptyDirData: d.DeleteEmptyDirData,
 		PodSelector: d.PodSelector, ChunkSize: 500, GracePeriodSeconds: -1,
 	}

@@ -39,8 +39,9 @@ func (f *Fleet) AddNode(ctx context.Context, cluster, pool string, target provid
 			next = i + 1
 		}
 	}
-	// Two callers may pick the same index; the loser moves on to the next.
-	for attempt := 0; attempt < 10; attempt++ {
+	// Callers adding nodes at once (a surge batch) pick the same index; the
+	// loser moves on to the next, so n callers need at most n attempts.
+	for attempt := 0; attempt < 1000; attempt++ {
 		n := newNode(cluster, p, next+attempt, target)
 		_, err := client.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
 		if apierrors.IsAlreadyExists(err) {

@@ -28,13 +28,16 @@ type pass struct {
 
 	mu        sync.Mutex
 	reimaging map[string]bool // node -> running in this process
-	errs      []error
+	// reimaged are nodes whose reimage this process saw through: a pass
+	// that listed nodes just before one finished must not start it again.
+	reimaged map[string]bool
+	errs     []error
 }
 
 func (p *pass) reimagingNow(node string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.reimaging[node]
+	return p.reimaging[node] || p.reimaged[node]
 }
 
 func (p *pass) reimageError() error {
@@ -57,7 +60,7 @@ func (u *Upgrader) startReimage(ctx context.Context, spec Spec, mem *pass, n Nod
 	if mem.reimaging == nil {
 		mem.reimaging = map[string]bool{}
 	}
-	if mem.reimaging[n.Name] {
+	if mem.reimaging[n.Name] || mem.reimaged[n.Name] {
 		mem.mu.Unlock()
 		return nil
 	}
@@ -72,6 +75,12 @@ func (u *Upgrader) startReimage(ctx context.Context, spec Spec, mem *pass, n Nod
 		}
 		mem.mu.Lock()
 		delete(mem.reimaging, n.Name)
+		if err == nil {
+			if mem.reimaged == nil {
+				mem.reimaged = map[string]bool{}
+			}
+			mem.reimaged[n.Name] = true
+		}
 		if err != nil && ctx.Err() == nil {
 			mem.errs = append(mem.errs, fmt.Errorf("failed to reimage node %q: %w", n.Name, err))
 		}

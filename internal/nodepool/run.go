@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"upshift.dev/upshift/internal/drain"
 	"upshift.dev/upshift/internal/provider"
 )
 
@@ -56,6 +57,15 @@ func (u *Upgrader) Rollback(ctx context.Context, spec Spec, onStatus func(Status
 }
 
 func (u *Upgrader) loop(ctx context.Context, pool string, step func(context.Context, *pass) (Status, time.Duration, error), onStatus func(Status)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Drain steps read pods from a cache for the length of the run.
+	podCache := drain.NewCache(u.Client)
+	if err := podCache.Start(ctx); err != nil {
+		return err
+	}
+	u.d().Cache = podCache
+	defer func() { u.d().Cache = nil }()
 	wake := u.watch(ctx, pool)
 	mem := &pass{wake: func() {
 		select {

@@ -90,16 +90,6 @@ func (r *Recorder) record(ctx context.Context, obj corev1.ObjectReference, typ, 
 		}
 		// Someone else changed or removed it: fall back to reading it.
 	}
-	if ev, err := events.Get(ctx, name, metav1.GetOptions{}); err == nil {
-		ev.Count++
-		ev.LastTimestamp = ts
-		if updated, err := events.Update(ctx, ev, metav1.UpdateOptions{}); err == nil {
-			r.remember(ns, name, updated)
-		}
-		return
-	} else if !apierrors.IsNotFound(err) {
-		return
-	}
 	created, err := events.Create(ctx, &corev1.Event{
 		ObjectMeta:          metav1.ObjectMeta{Name: name, Namespace: ns},
 		InvolvedObject:      obj,
@@ -113,8 +103,18 @@ func (r *Recorder) record(ctx context.Context, obj corev1.ObjectReference, typ, 
 		ReportingController: "upshift.dev/" + Component,
 		ReportingInstance:   Component,
 	}, metav1.CreateOptions{})
-	if err == nil {
+	switch {
+	case err == nil:
 		r.remember(ns, name, created)
+	case apierrors.IsAlreadyExists(err):
+		// Written by an earlier process: count on from what is there.
+		if ev, err := events.Get(ctx, name, metav1.GetOptions{}); err == nil {
+			ev.Count++
+			ev.LastTimestamp = ts
+			if updated, err := events.Update(ctx, ev, metav1.UpdateOptions{}); err == nil {
+				r.remember(ns, name, updated)
+			}
+		}
 	}
 }
 
