@@ -8,9 +8,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"upshift.dev/upshift/api/v1alpha1"
 )
@@ -26,9 +29,28 @@ type MemberReconciler struct {
 	Clock    clock.PassiveClock
 }
 
-// SetupWithManager registers the reconciler.
+// SetupWithManager registers the reconciler. Members are probed on their
+// own changes, every probeInterval, and as soon as an update run finishes
+// with them, so their status shows the new versions at once.
 func (r *MemberReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Member{}).Complete(r)
+	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Member{}).
+		Watches(&v1alpha1.UpdateRun{}, handler.EnqueueRequestsFromMapFunc(finishedMembers)).
+		Complete(r)
+}
+
+// finishedMembers maps a run to its members that have finished.
+func finishedMembers(_ context.Context, obj client.Object) []reconcile.Request {
+	run, ok := obj.(*v1alpha1.UpdateRun)
+	if !ok {
+		return nil
+	}
+	var out []reconcile.Request
+	eachMember(run, func(_ *v1alpha1.StageStatus, _ *v1alpha1.GroupStatus, m *v1alpha1.MemberRunStatus) {
+		if m.State == v1alpha1.StateCompleted || m.State == v1alpha1.StateFailed {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: run.Namespace, Name: m.Name}})
+		}
+	})
+	return out
 }
 
 // Reconcile probes one member.
