@@ -32,6 +32,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
@@ -52,6 +53,7 @@ func main() {
 	sizes := flag.String("members", "10,100,1000", "fleet sizes to run, comma-separated")
 	dur := flag.Duration("upgrade", 2*time.Second, "simulated duration of one member upgrade")
 	flag.Parse()
+	ctrl.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, *sizes, *dur); err != nil {
