@@ -65,3 +65,28 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseCount: counts and percentages parse or fail with the field's
+// name; a parsed count resolves to a non-negative number no larger than
+// the pool for percentages.
+func FuzzParseCount(f *testing.F) {
+	for _, s := range []string{"1", "33%", "0", "100%", "-1", "x%", "%", " 10 % ", "999999999999"} {
+		f.Add(s, 50)
+	}
+	f.Fuzz(func(t *testing.T, s string, size int) {
+		c, err := ParseCount("maxSurge", s, "10%")
+		if err != nil {
+			if !strings.Contains(err.Error(), "maxSurge") {
+				t.Fatalf("error %q does not name the field", err)
+			}
+			return
+		}
+		if size < 0 || size > 100000 {
+			return
+		}
+		n := c.Of(size)
+		if n < 0 || (c.Percent && n > size) {
+			t.Fatalf("%q of %d = %d", s, size, n)
+		}
+	})
+}

@@ -70,3 +70,21 @@ func TestCheckNodeSkew(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: any input yields a version or an error naming the input, never
+// a panic, and a parsed version prints back to something Parse accepts.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"1.37.2", "v1.36", "v1.37.2+k3s1", "", "1..2", "99999999.1.1", "1.2.3-rc.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := Parse(s)
+		if err != nil {
+			return
+		}
+		again, err := Parse(v.String())
+		if err != nil || again != v {
+			t.Fatalf("Parse(%q) = %v, which does not round-trip: %v %v", s, v, again, err)
+		}
+	})
+}
