@@ -50,7 +50,7 @@ bench-go: ## The go test benchmarks: drain-free engines (analysis, manifest read
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/analysis/ ./internal/manifest/ ./internal/traffic/azure/
 
 e2e-sweep: # Kill control planes a crashed test binary left behind
-	@pkill -f upshift-fleettest 2>/dev/null || true
+	@pkill -f '[u]pshift-fleettest' 2>/dev/null || true
 
 clean: ## Remove build output (not the toolchain cache)
 	rm -rf bin

@@ -211,7 +211,7 @@ func TestSurgeUndrainableSchedule(t *testing.T) {
 	c := startOld(t, 3, true)
 	withoutStatefulSet(t, c)
 	s := spec(c, nodepool.StrategySurge)
-	s.DrainTimeout = 10 * time.Second
+	s.DrainTimeout = 45 * time.Second // long enough for healthy drains on a loaded machine
 	err := upgrader(c).Run(context.Background(), s, nil)
 	var fe *nodepool.FailedError
 	if !errors.As(err, &fe) {
@@ -242,7 +242,7 @@ func TestSurgeUndrainableCordon(t *testing.T) {
 	c := startOld(t, 3, true)
 	withoutStatefulSet(t, c)
 	s := spec(c, nodepool.StrategySurge)
-	s.DrainTimeout = 10 * time.Second
+	s.DrainTimeout = 45 * time.Second // long enough for healthy drains on a loaded machine
 	s.Settings.UndrainableNodeBehavior = nodepool.BehaviorCordon
 	err := upgrader(c).Run(context.Background(), s, nil)
 	var fe *nodepool.FailedError
