@@ -43,6 +43,8 @@ type Resolver interface {
 // that pool's own upgradeSettings.
 type ProviderUpgrader struct {
 	Resolver Resolver
+	// Metrics are the node pool engine's; nil for none.
+	Metrics *nodepool.Metrics
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -169,7 +171,7 @@ func (u *ProviderUpgrader) nodePools(ctx context.Context, c *Cluster, up MemberU
 				continue
 			}
 			engine := &nodepool.Upgrader{Client: c.Client, Pools: c.Pools, Machines: c.Machines, Clusters: c.Clusters,
-				Events: &observe.Recorder{Client: c.Client, Now: u.Now}, Now: u.Now}
+				Events: &observe.Recorder{Client: c.Client, Now: u.Now}, Now: u.Now, Metrics: u.Metrics}
 			spec := nodepool.Spec{Cluster: c.Name, Pool: p.Name, Target: target, Strategy: nodepool.StrategySurge, Settings: p.UpgradeSettings}
 			step := "NodePool/" + p.Name
 			err := engine.Run(ctx, spec, func(st nodepool.Status) {

@@ -75,6 +75,10 @@ func (u *Upgrader) loop(ctx context.Context, pool string, step func(context.Cont
 	}}
 	for {
 		st, requeue, err := step(ctx, mem)
+		if err == nil && !st.Done {
+			st.Message = withBlocker(st)
+		}
+		u.Metrics.observe(st)
 		if onStatus != nil && (err == nil || st.Done) {
 			onStatus(st)
 		}
@@ -160,4 +164,16 @@ func (u *Upgrader) watch(ctx context.Context, pool string) chan struct{} {
 		}()
 	}
 	return ch
+}
+
+// withBlocker adds what blocks a drain to the status message, so whoever
+// shows the message (a run's member status) says what the upgrade waits
+// for.
+func withBlocker(st Status) string {
+	for _, n := range st.Nodes {
+		if n.Blocked != "" {
+			return st.Message + "; node " + n.Name + ": " + n.Blocked
+		}
+	}
+	return st.Message
 }

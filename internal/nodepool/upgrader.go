@@ -83,6 +83,8 @@ type Upgrader struct {
 	// in place and emptyDir data is always deleted, as AKS drains.
 	Drain  drain.Options
 	Events *observe.Recorder
+	// Metrics, when set, follow every pass.
+	Metrics *Metrics
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 
