@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 up=bin/upshift
 ns=upshift-system
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# kubectl of the fleet's own version when the toolchain has it (the machine's
+# may be several minors older than the servers).
+kubectl() {
+  local k="${UPSHIFT_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/upshift/toolchain}/kubernetes-v1.37.2/bin/kubectl"
+  if [ -x "$k" ]; then "$k" "$@"; else command kubectl "$@"; fi
+}
 
 step "upshift $($up version | head -1 | cut -d' ' -f2): removing a previous demo fleet, if any"
 $up local down --ignore-not-found hub dev test prod
