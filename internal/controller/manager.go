@@ -19,6 +19,9 @@ import (
 	"upshift.dev/upshift/api/v1alpha1"
 	"upshift.dev/upshift/internal/fleet"
 	"upshift.dev/upshift/internal/localfleet"
+	"upshift.dev/upshift/internal/nodepool"
+	"upshift.dev/upshift/internal/provider/aks"
+	"upshift.dev/upshift/internal/strategy"
 )
 
 // Options configure the controller process. Zero values are documented.
@@ -36,6 +39,10 @@ type Options struct {
 	ProbeAddr string
 	// LocalFleetDir enables local members, from that local fleet.
 	LocalFleetDir string
+	// AzureSubscription enables AKS members; credentials come from
+	// azidentity's default chain (environment, workload identity, managed
+	// identity, az login).
+	AzureSubscription string
 	// Upgrader overrides how members are upgraded (tests, benchmarks);
 	// providers through ProviderUpgrader when nil.
 	Upgrader func(ctrl.Manager) fleet.MemberUpgrader
@@ -106,7 +113,10 @@ func NewManager(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if opts.LocalFleetDir != "" {
 		resolver.Local = &localfleet.Fleet{Dir: opts.LocalFleetDir}
 	}
-	var upgrader fleet.MemberUpgrader = &fleet.ProviderUpgrader{Resolver: resolver}
+	if sub := opts.AzureSubscription; sub != "" {
+		resolver.AKS = func() (*aks.Provider, error) { return aks.New(aks.Options{Subscription: sub}) }
+	}
+	var upgrader fleet.MemberUpgrader = &fleet.ProviderUpgrader{Resolver: resolver, Metrics: nodepool.NewMetrics(metrics.Registry)}
 	if opts.Upgrader != nil {
 		upgrader = opts.Upgrader(mgr)
 	}
@@ -123,6 +133,11 @@ func NewManager(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		if err := members.SetupWithManager(mgr); err != nil {
 			return nil, err
 		}
+	}
+	// Blue-green upgrades and canary intakes create their clusters in the
+	// local fleet and move traffic through its data plane.
+	if err := strategy.Setup(mgr, resolver, resolver.Local, opts.Clock); err != nil {
+		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"upshift.dev/upshift/internal/cli/analysis"
+	bluegreencmd "upshift.dev/upshift/internal/cli/bluegreen"
+	canarycmd "upshift.dev/upshift/internal/cli/canary"
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	controllercmd "upshift.dev/upshift/internal/cli/controller"
 	draincmd "upshift.dev/upshift/internal/cli/drain"
@@ -19,6 +21,7 @@ import (
 	gatecmd "upshift.dev/upshift/internal/cli/gate"
 	"upshift.dev/upshift/internal/cli/local"
 	nodepoolcmd "upshift.dev/upshift/internal/cli/nodepool"
+	observecmd "upshift.dev/upshift/internal/cli/observe"
 	preflightcmd "upshift.dev/upshift/internal/cli/preflight"
 	runcmd "upshift.dev/upshift/internal/cli/run"
 	strategycmd "upshift.dev/upshift/internal/cli/strategy"
@@ -61,6 +64,9 @@ real control planes (upshift local up).
 		strategycmd.NewCmd(f),
 		runcmd.NewCmd(f),
 		gatecmd.NewCmd(f),
+		observecmd.NewCmd(f),
+		bluegreencmd.NewCmd(f),
+		canarycmd.NewCmd(f),
 	)
 	return cmd
 }

@@ -29,9 +29,15 @@
 // SetWeights call's own duration is printed beside it, as the bound for
 // requests sent while it ran.
 //
-// The time from a failing metric to rollback needs the canary strategy,
-// which is not built yet: Report.MetricToRollback and measureRollback are
-// the hook, printed as "not measured" until then.
+// After each variant, the time from a failing metric to rollback is
+// measured with the canary strategy's reconciler (see measureRollback):
+// green at 20% as a canary of blue under load, its error rate analysed
+// from a real Prometheus (Debian's, started by the bench) scraping the
+// ingresses every second with an analysis interval of 2s, and 20% of its
+// requests made to fail with the upshift.dev/fail-percent annotation. The
+// figure runs from the first moment the error rate, as the analysis
+// queries it, reached 5% (Prometheus evaluated every 50ms) to the sending
+// time of the last request green answered.
 //
 // The machine is shared, so nproc and the load average are printed at the
 // start and the end; no figure is compared with a wall-clock threshold,

@@ -60,7 +60,8 @@ type Report struct {
 	// to that decision (negative: before it).
 	LastBlue time.Duration
 	// MetricToRollback is the time from a failing metric to traffic back
-	// on blue; nil until measureRollback can measure it.
+	// on blue (see measureRollback); nil when it could not be measured,
+	// and RollbackNote says why. RollbackNote otherwise gives the setup.
 	MetricToRollback *time.Duration
 	RollbackNote     string
 }
@@ -129,23 +130,6 @@ func runVariant(ctx context.Context, e *env, variant string, o options) (Report,
 	return r, nil
 }
 
-// measureRollback is the hook for "time from a failing metric to
-// rollback".
-//
-// HOOK(lead): once the CanaryIntake strategy exists, measure it here on
-// e's clusters: start a Prometheus scraping the ingresses (e.dp.State()),
-// run a canary from blue to green whose analysis watches
-// upshift_ingress_requests_total{cluster="green",code=~"5.."}, inject
-// faults with the Service annotation local.AnnotationFailPercent on
-// green's shop/web, and return the time from the first scrape in which the
-// error rate crosses the threshold to the return of the SetWeights call
-// that puts all traffic back on blue. Report.MetricToRollback is printed
-// as soon as this returns a value.
-func measureRollback(ctx context.Context, e *env) (*time.Duration, string) {
-	_, _ = ctx, e
-	return nil, "not measured yet: needs the canary strategy (HOOK(lead): measureRollback in internal/traffic/local/bench/variant.go)"
-}
-
 func (r Report) write(w io.Writer) {
 	fmt.Fprintf(w, "\nvariant %s: GET %s through the gateway at %d req/s for %s; weights:", r.Variant, appPath, r.Rate, r.Duration)
 	for _, d := range r.Decisions {
@@ -170,7 +154,7 @@ func (r Report) write(w io.Writer) {
 		fmt.Fprintf(w, "  %d requests were sent more than 10ms late (the load generator was short of CPU)\n", r.Late)
 	}
 	if r.MetricToRollback != nil {
-		fmt.Fprintf(w, "  failing metric -> rollback: %s\n", r.MetricToRollback.Round(time.Millisecond))
+		fmt.Fprintf(w, "  failing metric -> rollback: %s %s\n", r.MetricToRollback.Round(time.Millisecond), r.RollbackNote)
 	} else {
 		fmt.Fprintf(w, "  failing metric -> rollback: %s\n", r.RollbackNote)
 	}

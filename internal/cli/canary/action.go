@@ -1,0 +1,91 @@
+package canary
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"upshift.dev/upshift/api/v1alpha1"
+	"upshift.dev/upshift/internal/cli/cmdutil"
+	fleetcmd "upshift.dev/upshift/internal/cli/fleet"
+)
+
+// ActionOptions are the inputs of `upshift canary promote|abort`.
+type ActionOptions struct {
+	IO        *cmdutil.IOStreams
+	Client    func() (client.Client, error)
+	Namespace string
+	Name      string
+	// Action is v1alpha1.ActionPromote or ActionAbort.
+	Action string
+}
+
+func newCmdAction(f *cmdutil.Factory, action string, runF func(*ActionOptions) error) *cobra.Command {
+	opts := &ActionOptions{IO: f.IO, Client: fleetcmd.Client(f), Action: action}
+	cmd := &cobra.Command{Args: cobra.ExactArgs(1)}
+	if action == v1alpha1.ActionPromote {
+		cmd.Use, cmd.Short = "promote NAME", "Go on after a pause, or skip to the last step"
+		cmd.Long = `Promote: a Paused intake (its step's analysis was Inconclusive) counts the
+step as passed and goes on with the next. A Progressing one skips the steps
+left to the last (100%), which still bakes under analysis; at the last step,
+promote ends the bake now.`
+		cmd.Example = "  upshift canary promote take-137"
+	} else {
+		cmd.Use, cmd.Short = "abort NAME", "Send all traffic back to stable and stop; the canary is kept"
+		cmd.Long = `Abort: send all traffic back to stable at once and stop. The canary cluster is
+kept for inspection.`
+		cmd.Example = "  upshift canary abort take-137"
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		opts.Name = args[0]
+		if runF != nil {
+			return runF(opts)
+		}
+		return actionRun(cmd.Context(), opts)
+	}
+	fleetcmd.AddNamespaceFlag(cmd, &opts.Namespace)
+	return cmd
+}
+
+// Allowed says whether the intake's phase can take the action, and what
+// to do instead when it cannot.
+func Allowed(ci *v1alpha1.CanaryIntake, action string) error {
+	phase := ci.Status.Phase
+	switch action {
+	case v1alpha1.ActionPromote:
+		if phase == v1alpha1.CanaryPaused || phase == v1alpha1.CanaryProgressing {
+			return nil
+		}
+		return fmt.Errorf("canary intake %q is %s; promote applies while it is Paused or Progressing", ci.Name, phaseOf(ci))
+	case v1alpha1.ActionAbort:
+		switch phase {
+		case v1alpha1.CanaryAborting, v1alpha1.CanaryAborted:
+			return fmt.Errorf("canary intake %q is already %s", ci.Name, phase)
+		case v1alpha1.CanaryFailed:
+			return fmt.Errorf("canary intake %q Failed before the canary got traffic; there is nothing to abort", ci.Name)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown action %q", action)
+}
+
+func actionRun(ctx context.Context, opts *ActionOptions) error {
+	c, err := opts.Client()
+	if err != nil {
+		return err
+	}
+	ci, err := setAction(ctx, c, opts.Namespace, opts.Name, opts.Action, func(ci *v1alpha1.CanaryIntake) error {
+		return Allowed(ci, opts.Action)
+	})
+	if err != nil {
+		return err
+	}
+	what := "go on"
+	if opts.Action == v1alpha1.ActionAbort {
+		what = "send all traffic back to " + ci.Spec.StableMember
+	}
+	fmt.Fprintf(opts.IO.Out, "Asked canary intake %q to %s; follow it with 'upshift canary status %s -w%s'\n", opts.Name, what, opts.Name, nsFlag(opts.Namespace))
+	return nil
+}
