@@ -137,3 +137,13 @@ func loadDelays(ctx context.Context, client kubernetes.Interface) Delays {
 	}
 	return d
 }
+
+// Delays returns the delays a cluster was created with, so a cluster made
+// in its image (a blue-green swap's green) behaves the same.
+func (f *Fleet) Delays(ctx context.Context, cluster string) (Delays, error) {
+	client, err := f.Client(cluster)
+	if err != nil {
+		return Delays{}, err
+	}
+	return loadDelays(ctx, client), nil
+}

@@ -63,7 +63,15 @@ func (p *LocalProvisioner) Create(ctx context.Context, c NewCluster, progress fu
 			return "", fmt.Errorf("failed to remove the half-created cluster %s: %w", c.Name, err)
 		}
 	}
-	spec := localfleet.ClusterSpec{Name: c.Name, KubernetesVersion: c.KubernetesVersion, Pools: c.Pools, Delays: p.Delays}
+	delays := p.Delays
+	if delays == (localfleet.Delays{}) && c.CloneFrom != "" && f.Exists(c.CloneFrom) {
+		// Same pod and node timing as the cluster it replaces, so drains and
+		// readiness on green take as long as on blue.
+		if d, err := f.Delays(ctx, c.CloneFrom); err == nil {
+			delays = d
+		}
+	}
+	spec := localfleet.ClusterSpec{Name: c.Name, KubernetesVersion: c.KubernetesVersion, Pools: c.Pools, Delays: delays}
 	err = f.Up(ctx, []localfleet.ClusterSpec{spec}, func(e localfleet.Event) {
 		progress(fmt.Sprintf("%s: %s", e.Step, e.Message))
 	})

@@ -103,7 +103,7 @@ func createStep(ctx context.Context, p *pass, facts *v1alpha1.ClusterFacts, spec
 		p.event(false, "Creating", "Creating cluster %s at %s", facts.Name, spec.KubernetesVersion)
 	}
 	member, spec := serving.DeepCopy(), *spec.DeepCopy()
-	base := NewCluster{Provider: facts.Provider, Name: facts.Name, KubernetesVersion: spec.KubernetesVersion}
+	base := NewCluster{Provider: facts.Provider, Name: facts.Name, KubernetesVersion: spec.KubernetesVersion, CloneFrom: serving.Spec.ClusterName}
 	j, done := p.job(opCreate, facts.Name, func(ctx context.Context, progress func(string)) (any, error) {
 		nc := base
 		if len(spec.Pools) == 0 {

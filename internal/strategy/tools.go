@@ -42,6 +42,10 @@ type NewCluster struct {
 	Name              string
 	KubernetesVersion string
 	Pools             []provider.NodePool
+	// CloneFrom is the provider's name of the serving cluster the new one
+	// is made in the image of (its pools, and on the local fleet its
+	// simulated kubelet timing).
+	CloneFrom string
 }
 
 // Provisioner creates and deletes clusters. Errors wrap provider.ErrNotFound
