@@ -1,9 +1,9 @@
 package fleet
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"upshift.dev/upshift/internal/observe"
 
 	"upshift.dev/upshift/api/v1alpha1"
 )
@@ -44,26 +44,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "upshift_updaterun_stage_index", Help: "Index (from 1) of the stage an update run is in; 0 when none.",
 		}, []string{"namespace", "updaterun"}),
 	}
-	m.runState = register(reg, m.runState)
-	m.members = register(reg, m.members)
-	m.memberTime = register(reg, m.memberTime)
-	m.gateWaiting = register(reg, m.gateWaiting)
-	m.stageCurrent = register(reg, m.stageCurrent)
+	m.runState = observe.Register(reg, m.runState)
+	m.members = observe.Register(reg, m.members)
+	m.memberTime = observe.Register(reg, m.memberTime)
+	m.gateWaiting = observe.Register(reg, m.gateWaiting)
+	m.stageCurrent = observe.Register(reg, m.stageCurrent)
 	return m
-}
-
-// register adds c to reg, or returns the collector registered before it
-// (several managers in one process, as in tests, share the registry).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }
 
 func (m *Metrics) observe(run *v1alpha1.UpdateRun) {

@@ -1,9 +1,9 @@
 package nodepool
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"upshift.dev/upshift/internal/observe"
 )
 
 // Metrics are the node pool engine's metrics, for a process that runs
@@ -30,22 +30,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "upshift_nodepool_upgrade_phase", Help: "1 for the phase a pool upgrade is in.",
 		}, []string{"cluster", "pool", "phase"}),
 	}
-	m.nodes = register(reg, m.nodes)
-	m.blocked = register(reg, m.blocked)
-	m.phase = register(reg, m.phase)
+	m.nodes = observe.Register(reg, m.nodes)
+	m.blocked = observe.Register(reg, m.blocked)
+	m.phase = observe.Register(reg, m.phase)
 	return m
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }
 
 func (m *Metrics) observe(st Status) {

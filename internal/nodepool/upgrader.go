@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,7 +66,7 @@ type FailedError struct {
 func (e *FailedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "upgrade of node pool %q failed: %s", e.Pool, e.Reason)
-	for _, n := range sortedKeys(e.Blocked) {
+	for _, n := range slices.Sorted(maps.Keys(e.Blocked)) {
 		fmt.Fprintf(&b, "\n  node %s: %s", n, e.Blocked[n])
 	}
 	return b.String()
@@ -270,13 +271,4 @@ func nilIfEmpty(s string) any {
 		return nil
 	}
 	return s
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,7 +2,8 @@ package observe
 
 import (
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 )
 
 // panel is one Grafana time series or stat panel.
@@ -34,7 +35,7 @@ func Dashboard() ([]byte, error) {
 	for i, p := range dashboardPanels {
 		var targets []map[string]any
 		ref := 'A'
-		for _, legend := range sortedKeys(p.exprs) {
+		for _, legend := range slices.Sorted(maps.Keys(p.exprs)) {
 			targets = append(targets, map[string]any{"refId": string(ref), "expr": p.exprs[legend], "legendFormat": legend,
 				"datasource": map[string]string{"type": "prometheus", "uid": "${datasource}"}})
 			ref++
@@ -58,13 +59,4 @@ func Dashboard() ([]byte, error) {
 			"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Prometheus",
 		}}},
 	}, "", "  ")
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
