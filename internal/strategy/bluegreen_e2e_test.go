@@ -105,7 +105,7 @@ func newUpgrade(name, green string, w *world, ignorePreflight bool) *v1alpha1.Bl
 			Headers: []v1alpha1.Header{{Key: local.HeaderBackend, Value: green}}}},
 	}}}
 	return &v1alpha1.BlueGreenUpgrade{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: worldNS},
 		Spec: v1alpha1.BlueGreenUpgradeSpec{
 			BlueMember: "blue",
 			Green:      v1alpha1.NewClusterSpec{ClusterName: green, KubernetesVersion: newVersion},

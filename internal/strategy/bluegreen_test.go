@@ -1,6 +1,7 @@
 package strategy_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 
 func newBlueGreen(name string, mutate func(*v1alpha1.BlueGreenUpgradeSpec)) *v1alpha1.BlueGreenUpgrade {
 	bg := &v1alpha1.BlueGreenUpgrade{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: v1alpha1.BlueGreenUpgradeSpec{
 			BlueMember: "blue",
 			Green:      v1alpha1.NewClusterSpec{ClusterName: "green", KubernetesVersion: "1.37.2"},
@@ -170,14 +171,24 @@ func TestBlueGreenRefusesWhatItCannotDo(t *testing.T) {
 		name   string
 		mutate func(*v1alpha1.BlueGreenUpgradeSpec)
 		want   string
+		// byServer: the CRD's schema refuses it before any reconcile.
+		byServer bool
 	}{
-		{"aks", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.Green.Provider = v1alpha1.ProviderAKS }, "managedClusters"},
-		{"existing cluster", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.Green.ClusterName = "blue" }, "blue's own cluster"},
-		{"bad bake", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.BakeTime = "soon" }, "spec.bakeTime"},
-		{"unsupported version", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.Green.KubernetesVersion = "1.20.0" }, "spec.green.kubernetesVersion"},
+		{"aks", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.Green.Provider = v1alpha1.ProviderAKS }, "managedClusters", false},
+		{"existing cluster", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.Green.ClusterName = "blue" }, "blue's own cluster", false},
+		{"bad bake", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.BakeTime = "soon" }, "spec.bakeTime", true},
+		{"unsupported version", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.Green.KubernetesVersion = "1.20.0" }, "spec.green.kubernetesVersion", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, 0)
+			if tc.byServer {
+				bg := newBlueGreen("up", tc.mutate)
+				bg.Namespace = e.ns
+				if err := e.c.Create(context.Background(), bg); err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("create: %v, want a refusal naming %s", err, tc.want)
+				}
+				return
+			}
 			e.create(newBlueGreen("up", tc.mutate))
 			r := &strategy.BlueGreenReconciler{Client: e.c, Clock: e.clk, Tools: e.tools}
 			e.drive(r, "up", "Failed", phaseIs(e, "up", v1alpha1.BlueGreenFailed))

@@ -38,7 +38,7 @@ func TestCanaryIntake(t *testing.T) {
 
 func newIntake(name, canary string, steps []v1alpha1.CanaryStep, bake string, an *v1alpha1.AnalysisSpec) *v1alpha1.CanaryIntake {
 	return &v1alpha1.CanaryIntake{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: worldNS},
 		Spec: v1alpha1.CanaryIntakeSpec{
 			StableMember: "stable",
 			Canary:       v1alpha1.NewClusterSpec{ClusterName: canary, KubernetesVersion: newVersion},

@@ -13,7 +13,7 @@ import (
 
 func newCanary(name string, mutate func(*v1alpha1.CanaryIntakeSpec)) *v1alpha1.CanaryIntake {
 	ci := &v1alpha1.CanaryIntake{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: v1alpha1.CanaryIntakeSpec{
 			StableMember: "blue",
 			Canary:       v1alpha1.NewClusterSpec{ClusterName: "canary", KubernetesVersion: "1.37.2"},
@@ -119,7 +119,9 @@ func TestCanaryRefusesDNSRouterAndBadSteps(t *testing.T) {
 		want   string
 	}{
 		{"dns", func(s *v1alpha1.CanaryIntakeSpec) {
-			s.Traffic = v1alpha1.TrafficSpec{Router: v1alpha1.RouterAzureDNS, DNS: &v1alpha1.DNSRouter{}}
+			s.Traffic = v1alpha1.TrafficSpec{Router: v1alpha1.RouterAzureDNS, DNS: &v1alpha1.DNSRouter{
+				Subscription: "sub", ResourceGroup: "rg", Zone: "example.com", RecordSet: "shop",
+				Targets: []v1alpha1.DNSTarget{{Backend: "blue", Host: "blue.example.com"}, {Backend: "canary", Host: "canary.example.com"}}}}
 		}, "use azure-traffic-manager"},
 		{"falling", func(s *v1alpha1.CanaryIntakeSpec) {
 			s.Steps = []v1alpha1.CanaryStep{{Weight: 50}, {Weight: 20}, {Weight: 100}}

@@ -15,7 +15,6 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"upshift.dev/upshift/api/v1alpha1"
@@ -23,13 +22,13 @@ import (
 	"upshift.dev/upshift/internal/fleet"
 	"upshift.dev/upshift/internal/provider"
 	"upshift.dev/upshift/internal/strategy"
+	"upshift.dev/upshift/internal/testenv/hub"
 	"upshift.dev/upshift/internal/traffic"
 )
 
-// The fakes stand for everything outside the hub, so the phase machines
-// can be driven through every path in milliseconds with a fake clock.
-
-const ns = "upshift-system"
+// The fakes stand for everything outside the hub (clusters, routers,
+// metrics), so the phase machines can be driven through every path in
+// milliseconds with a fake clock. The hub itself is a real API server.
 
 func scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
@@ -194,10 +193,12 @@ func errorRate(count *int32) *v1alpha1.AnalysisSpec {
 
 func ptr[T any](v T) *T { return &v }
 
-// env is a hub (a fake client) with a member and a bundle, and the fakes.
+// env is a real hub with a member and a bundle in the test's namespace,
+// and the fakes.
 type env struct {
 	t        *testing.T
 	c        client.Client
+	ns       string
 	clk      *clocktesting.FakeClock
 	clusters *clusters
 	deployer *deployer
@@ -208,22 +209,21 @@ type env struct {
 
 func newEnv(t *testing.T, preflightErrors int32) *env {
 	t.Helper()
+	h := hub.Start(t)
 	e := &env{
-		t:   t,
-		clk: clocktesting.NewFakeClock(time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)),
-		c: fake.NewClientBuilder().WithScheme(scheme()).
-			WithStatusSubresource(&v1alpha1.BlueGreenUpgrade{}, &v1alpha1.CanaryIntake{}).
-			WithObjects(
-				&v1alpha1.Member{ObjectMeta: metav1.ObjectMeta{Name: "blue", Namespace: ns},
-					Spec: v1alpha1.MemberSpec{Provider: v1alpha1.ProviderLocal, ClusterName: "blue", Group: "prod"}},
-				&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
-					Data: map[string]string{"shop.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"}},
-			).Build(),
+		t:        t,
+		c:        h.Client,
+		ns:       h.Namespace,
+		clk:      clocktesting.NewFakeClock(time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)),
 		clusters: &clusters{exists: map[string]bool{"blue": true}},
 		deployer: &deployer{readyAfter: 2},
 		router:   &router{},
 		metric:   &metric{},
 	}
+	e.create(&v1alpha1.Member{ObjectMeta: metav1.ObjectMeta{Name: "blue"},
+		Spec: v1alpha1.MemberSpec{Provider: v1alpha1.ProviderLocal, ClusterName: "blue", Group: "prod"}})
+	e.create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "shop"},
+		Data: map[string]string{"shop.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"}})
 	e.tools = strategy.Tools{
 		Resolver: resolver{}, Clusters: e.clusters, Routers: e.router, Deploy: e.deployer,
 		Preflight: preflighter{errors: preflightErrors},
@@ -236,7 +236,7 @@ func newEnv(t *testing.T, preflightErrors int32) *env {
 // moves the fake clock there; one that waits for a job gives it a moment.
 func (e *env) drive(r reconcile.Reconciler, name, what string, cond func() bool) {
 	e.t.Helper()
-	req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: name}}
+	req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: e.ns, Name: name}}
 	for range 2000 {
 		res, err := r.Reconcile(context.Background(), req)
 		if err != nil {
@@ -257,7 +257,7 @@ func (e *env) drive(r reconcile.Reconciler, name, what string, cond func() bool)
 func (e *env) bg(name string) *v1alpha1.BlueGreenUpgrade {
 	e.t.Helper()
 	bg := &v1alpha1.BlueGreenUpgrade{}
-	if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, bg); err != nil {
+	if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: name}, bg); err != nil {
 		e.t.Fatal(err)
 	}
 	return bg
@@ -266,26 +266,25 @@ func (e *env) bg(name string) *v1alpha1.BlueGreenUpgrade {
 func (e *env) ci(name string) *v1alpha1.CanaryIntake {
 	e.t.Helper()
 	ci := &v1alpha1.CanaryIntake{}
-	if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ci); err != nil {
+	if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: name}, ci); err != nil {
 		e.t.Fatal(err)
 	}
 	return ci
 }
 
-// act sets spec.action as the CLI does, bumping the generation as an API
-// server would (the fake client does not).
+// act sets spec.action as the CLI does.
 func (e *env) act(obj client.Object, set func()) {
 	e.t.Helper()
 	set()
-	obj.SetGeneration(obj.GetGeneration() + 1)
 	if err := e.c.Update(context.Background(), obj); err != nil {
 		e.t.Fatal(err)
 	}
 }
 
+// create creates obj in the test's namespace.
 func (e *env) create(obj client.Object) {
 	e.t.Helper()
-	obj.SetGeneration(1)
+	obj.SetNamespace(e.ns)
 	if err := e.c.Create(context.Background(), obj); err != nil {
 		e.t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"upshift.dev/upshift/api/v1alpha1"
 	"upshift.dev/upshift/internal/controller"
+	"upshift.dev/upshift/internal/testenv/hub"
 	"upshift.dev/upshift/internal/traffic/local/loadgen"
 )
 
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 	if cfg := os.Getenv(childEnv); cfg != "" {
 		os.Exit(runChild(cfg))
 	}
-	os.Exit(m.Run())
+	hub.Main(m)
 }
 
 func runChild(raw string) int {

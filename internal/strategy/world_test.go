@@ -41,6 +41,8 @@ const (
 	servingVersion = "1.36.3"
 	newVersion     = "1.37.2"
 	appPath        = "/shop/web/"
+	// worldNS holds the end-to-end tests' members and strategies.
+	worldNS = "upshift-system"
 )
 
 type world struct {
@@ -108,14 +110,14 @@ func startWorld(t *testing.T, serving string, fragile bool, future ...string) *w
 		t.Fatal(err)
 	}
 	w.client = c
-	w.mustCreate(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-	w.mustCreate(&v1alpha1.Member{ObjectMeta: metav1.ObjectMeta{Name: serving, Namespace: ns},
+	w.mustCreate(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: worldNS}})
+	w.mustCreate(&v1alpha1.Member{ObjectMeta: metav1.ObjectMeta{Name: serving, Namespace: worldNS},
 		Spec: v1alpha1.MemberSpec{Provider: v1alpha1.ProviderLocal, ClusterName: serving, Group: "prod"}})
 	data, err := strategy.Pack([]string{"testdata/shop"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.mustCreate(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns}, Data: data})
+	w.mustCreate(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: worldNS}, Data: data})
 	w.waitServing(serving)
 	return w
 }

@@ -11,11 +11,11 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"upshift.dev/upshift/api/v1alpha1"
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	fleetcmd "upshift.dev/upshift/internal/cli/fleet"
+	"upshift.dev/upshift/internal/testenv/hub"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -99,8 +99,8 @@ func baking() *v1alpha1.BlueGreenUpgrade {
 		Spec: v1alpha1.BlueGreenUpgradeSpec{
 			BlueMember: "prod", Green: v1alpha1.NewClusterSpec{ClusterName: "prod-green", KubernetesVersion: "1.37.2"},
 			Manifests:  v1alpha1.ManifestBundle{ConfigMap: "shop-137-manifests"},
-			PreSwitch:  &v1alpha1.AnalysisSpec{Metrics: []v1alpha1.Metric{{Name: "green-answers", Count: &count}}},
-			PostSwitch: &v1alpha1.AnalysisSpec{Metrics: []v1alpha1.Metric{{Name: "error-rate", Interval: "30s"}}},
+			PreSwitch:  &v1alpha1.AnalysisSpec{Metrics: []v1alpha1.Metric{{Name: "green-answers", Count: &count, Provider: v1alpha1.MetricProvider{Prometheus: &v1alpha1.PrometheusMetric{Address: "http://prometheus:9090", Query: "q"}}}}},
+			PostSwitch: &v1alpha1.AnalysisSpec{Metrics: []v1alpha1.Metric{{Name: "error-rate", Interval: "30s", Provider: v1alpha1.MetricProvider{Prometheus: &v1alpha1.PrometheusMetric{Address: "http://prometheus:9090", Query: "q"}}}}},
 			BakeTime:   "10m", Preflight: v1alpha1.PreflightPolicy{IgnoreErrors: true},
 		},
 		Status: v1alpha1.BlueGreenUpgradeStatus{
@@ -124,8 +124,14 @@ func TestStatusRendersEveryAspect(t *testing.T) {
 	golden(t, "status-baking.golden", b.String())
 }
 
-func fakeClient(objs ...client.Object) client.Client {
-	return fake.NewClientBuilder().WithScheme(fleetcmd.Scheme()).WithStatusSubresource(&v1alpha1.BlueGreenUpgrade{}).WithObjects(objs...).Build()
+func TestMain(m *testing.M) { hub.Main(m) }
+
+// hubWith is a real API server holding the objects, with their status, in
+// the test's own namespace.
+func hubWith(t *testing.T, objs ...client.Object) client.Client {
+	h := hub.Start(t)
+	h.Seed(t, objs...)
+	return h.Client
 }
 
 func TestActionsCheckThePhase(t *testing.T) {
@@ -143,7 +149,7 @@ func TestActionsCheckThePhase(t *testing.T) {
 		t.Run(tc.action+" in "+tc.phase, func(t *testing.T) {
 			bg := baking()
 			bg.Status.Phase = tc.phase
-			c := fakeClient(bg)
+			c := hubWith(t, bg)
 			io, _, out, _ := cmdutil.Test()
 			err := actionRun(context.Background(), &ActionOptions{IO: io, Client: func() (client.Client, error) { return c, nil },
 				Namespace: bg.Namespace, Name: bg.Name, Action: tc.action})

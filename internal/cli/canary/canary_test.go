@@ -11,11 +11,11 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"upshift.dev/upshift/api/v1alpha1"
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	fleetcmd "upshift.dev/upshift/internal/cli/fleet"
+	"upshift.dev/upshift/internal/testenv/hub"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -103,6 +103,8 @@ func TestStatusRendersTheSteps(t *testing.T) {
 	}
 }
 
+func TestMain(m *testing.M) { hub.Main(m) }
+
 func TestPromoteAndAbortCheckThePhase(t *testing.T) {
 	for _, tc := range []struct {
 		action, phase, wantErr string
@@ -115,7 +117,9 @@ func TestPromoteAndAbortCheckThePhase(t *testing.T) {
 		t.Run(tc.action+" in "+tc.phase, func(t *testing.T) {
 			ci := paused()
 			ci.Status.Phase = tc.phase
-			c := fake.NewClientBuilder().WithScheme(fleetcmd.Scheme()).WithStatusSubresource(&v1alpha1.CanaryIntake{}).WithObjects(ci).Build()
+			h := hub.Start(t)
+			h.Seed(t, ci)
+			c := h.Client
 			io, _, _, _ := cmdutil.Test()
 			err := actionRun(context.Background(), &ActionOptions{IO: io, Client: func() (client.Client, error) { return c, nil },
 				Namespace: ci.Namespace, Name: ci.Name, Action: tc.action})

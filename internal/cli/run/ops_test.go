@@ -8,22 +8,22 @@ import (
 	"testing"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"upshift.dev/upshift/api/v1alpha1"
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	fleetcmd "upshift.dev/upshift/internal/cli/fleet"
+	"upshift.dev/upshift/internal/testenv/hub"
 )
 
-// hubWith is a fake hub holding the given runs, for the checks the
-// commands make before they write; the real hub is in e2e_test.go.
-func hubWith(runs ...*v1alpha1.UpdateRun) func() (client.Client, error) {
-	b := fake.NewClientBuilder().WithScheme(fleetcmd.Scheme())
+// hubWith is a real API server holding the given runs, with their status,
+// in a namespace of the test's own, for the checks the commands make
+// before they write; the whole fleet is in e2e_test.go.
+func hubWith(t *testing.T, runs ...*v1alpha1.UpdateRun) (func() (client.Client, error), string) {
+	h := hub.Start(t)
 	for _, r := range runs {
-		b = b.WithObjects(r)
+		h.Seed(t, r)
 	}
-	c := b.Build()
-	return func() (client.Client, error) { return c, nil }
+	return func() (client.Client, error) { return h.Client, nil }, h.Namespace
 }
 
 func TestCreateFlags(t *testing.T) {
@@ -139,18 +139,20 @@ func TestSkipChecks(t *testing.T) {
 // refuse, against runs in various states.
 func TestEdits(t *testing.T) {
 	ctx := context.Background()
+	// A server sets generation 1 on create: the controller has seen it.
+	run := running()
+	run.Status.ObservedGeneration = 1
 	completed := running()
-	completed.Name, completed.Status.State = "done", v1alpha1.StateCompleted
-	hub := hubWith(running(), completed)
+	completed.Name, completed.Status.State, completed.Status.ObservedGeneration = "done", v1alpha1.StateCompleted, 1
+	hub, ns := hubWith(t, run, completed)
 	ios, _, out, _ := cmdutil.Test()
-	ns := fleetcmd.DefaultNamespace
 
 	err := stateRun(ctx, &StateOptions{IO: ios, Client: hub, Namespace: ns, Name: "done", State: v1alpha1.RunStop})
 	if err == nil || err.Error() != `update run "done" is already Completed; nothing to stop` {
 		t.Errorf("stop a completed run: %v", err)
 	}
 	err = stateRun(ctx, &StateOptions{IO: ios, Client: hub, Namespace: ns, Name: "gone", State: v1alpha1.RunStart})
-	if err == nil || err.Error() != `update run "gone" not found in namespace upshift-system; list runs with 'upshift run list'` {
+	if err == nil || err.Error() != `update run "gone" not found in namespace `+ns+`; list runs with 'upshift run list -n `+ns+`'` {
 		t.Errorf("start a run that does not exist: %v", err)
 	}
 	if err := stateRun(ctx, &StateOptions{IO: ios, Client: hub, Namespace: ns, Name: "to-1.37", State: v1alpha1.RunStart}); err != nil ||
@@ -182,7 +184,7 @@ func TestEdits(t *testing.T) {
 	}
 
 	c, _ := hub()
-	run, err := get(ctx, c, ns, "to-1.37")
+	run, err = get(ctx, c, ns, "to-1.37")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,8 @@ func rollout() *v1alpha1.UpdateStrategySpec {
 	return &v1alpha1.UpdateStrategySpec{Stages: []v1alpha1.StageSpec{
 		{Name: "dev", Groups: []v1alpha1.GroupSpec{{Name: "dev"}}, AfterStageWaitInSeconds: 300,
 			AfterGates: []v1alpha1.GateDefinition{{Type: v1alpha1.GateValidation, DisplayName: "error rate",
-				Validation: &v1alpha1.AnalysisSpec{Metrics: []v1alpha1.Metric{{Name: "errors", Count: &count}}}}}},
+				Validation: &v1alpha1.AnalysisSpec{Metrics: []v1alpha1.Metric{{Name: "errors", Count: &count, SuccessCondition: "result[0] < 0.05",
+					Provider: v1alpha1.MetricProvider{Prometheus: &v1alpha1.PrometheusMetric{Address: "http://prometheus:9090", Query: "errors"}}}}}}}},
 		{Name: "test", Groups: []v1alpha1.GroupSpec{{Name: "test", MaxConcurrency: "2"}}, AfterStageWaitInSeconds: 600},
 		{Name: "prod", Groups: []v1alpha1.GroupSpec{{Name: "prod-east"}, {Name: "prod-west"}},
 			BeforeGates: []v1alpha1.GateDefinition{{Type: v1alpha1.GateApproval, DisplayName: "change board"}}},

@@ -4,14 +4,17 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/kubernetes"
 
 	"upshift.dev/upshift/internal/preflight"
+	"upshift.dev/upshift/internal/preflight/scratch"
+	"upshift.dev/upshift/internal/toolchain"
 	"upshift.dev/upshift/internal/version"
 )
 
@@ -46,10 +49,29 @@ func helmRelease(name, ns string, rev int, status release.Status, manifest strin
 		Info: &release.Info{Status: status}}
 }
 
-// TestHelmRecordsFromBothDrivers writes records with Helm's own drivers and
-// reads them back through the scanner's pager.
+// TestHelmRecordsFromBothDrivers writes records with Helm's own drivers to
+// a real API server and reads them back through the scanner's pager.
 func TestHelmRecordsFromBothDrivers(t *testing.T) {
-	kube := fake.NewSimpleClientset()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	bins, err := toolchain.Cache{}.Ensure(ctx, nil, "1.37.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := scratch.Start(ctx, scratch.Options{Binaries: bins[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	kube, err := kubernetes.NewForConfig(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []string{"shop", "web"} {
+		if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	old := "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: db}\nspec: {maxUnavailable: 1}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
 	secrets := driver.NewSecrets(kube.CoreV1().Secrets("shop"))
 	cms := driver.NewConfigMaps(kube.CoreV1().ConfigMaps("web"))
@@ -67,7 +89,7 @@ func TestHelmRecordsFromBothDrivers(t *testing.T) {
 		}
 	}
 	// A record Helm cannot decode is reported, not skipped.
-	_, err := kube.CoreV1().Secrets("shop").Create(context.Background(), &corev1.Secret{
+	_, err = kube.CoreV1().Secrets("shop").Create(context.Background(), &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "sh.helm.release.v1.broken.v1", Namespace: "shop", Labels: map[string]string{"owner": "helm", "status": "deployed", "name": "broken"}},
 		Data:       map[string][]byte{"release": []byte("not base64!")},
 	}, metav1.CreateOptions{})

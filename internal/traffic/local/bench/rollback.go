@@ -9,15 +9,18 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"upshift.dev/upshift/api/v1alpha1"
+	"upshift.dev/upshift/internal/controller"
 	"upshift.dev/upshift/internal/fleet"
 	"upshift.dev/upshift/internal/strategy"
 	"upshift.dev/upshift/internal/traffic"
@@ -30,10 +33,11 @@ import (
 // canary at 20%, its analysis is the share of failed requests on green as a
 // real Prometheus scrapes it from green's ingress, and the router is the
 // local one, through the gateway's admin endpoint as a controller in
-// another process would drive it. The intake lives in an in-memory hub (a
-// fake client): its status is its only memory, so an intake whose status
-// says the canary is created, deployed and ready starts at its first step,
-// and no third cluster is needed.
+// another process would drive it. The intake lives on blue's own API server,
+// which serves as the hub: upshift's CRDs are installed there, and the
+// intake's status is its only memory, so an intake whose status says the
+// canary is created, deployed and ready starts at its first step, and no
+// third cluster is needed.
 const (
 	rollbackInterval = 2 * time.Second
 	rollbackRate     = 200
@@ -74,7 +78,11 @@ func rollback(ctx context.Context, e *env) (time.Duration, string, error) {
 		return 0, "", err
 	}
 
-	hub, ci, err := seededIntake(prom.url)
+	hubConfig, err := e.fleet.RESTConfig("blue")
+	if err != nil {
+		return 0, "", err
+	}
+	hub, ci, err := seededIntake(ctx, hubConfig, prom.url)
 	if err != nil {
 		return 0, "", err
 	}
@@ -133,14 +141,25 @@ func rollback(ctx context.Context, e *env) (time.Duration, string, error) {
 	return d, note, nil
 }
 
-// seededIntake is an in-memory hub holding an intake whose canary (green)
-// is ready: the reconciler takes it from its first step.
-func seededIntake(promURL string) (client.Client, *v1alpha1.CanaryIntake, error) {
+// seededIntake installs upshift's CRDs on the hub and creates an intake
+// whose canary (green) is ready: the reconciler takes it from its first
+// step.
+func seededIntake(ctx context.Context, cfg *rest.Config, promURL string) (client.Client, *v1alpha1.CanaryIntake, error) {
 	s := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(s); err != nil {
 		return nil, nil, err
 	}
 	if err := v1alpha1.AddToScheme(s); err != nil {
+		return nil, nil, err
+	}
+	if err := controller.Install(ctx, cfg); err != nil {
+		return nil, nil, err
+	}
+	hub, err := client.New(cfg, client.Options{Scheme: s})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := hub.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench"}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, nil, err
 	}
 	now := metav1.NewTime(time.Now().Truncate(time.Second))
@@ -150,7 +169,7 @@ func seededIntake(promURL string) (client.Client, *v1alpha1.CanaryIntake, error)
 		Provider: v1alpha1.MetricProvider{Prometheus: &v1alpha1.PrometheusMetric{Address: promURL, Query: errorRateQuery("green")}},
 	}}}
 	ci := &v1alpha1.CanaryIntake{
-		ObjectMeta: metav1.ObjectMeta{Name: "bench-rollback", Namespace: "bench", Generation: 1},
+		ObjectMeta: metav1.ObjectMeta{Name: "bench-rollback", Namespace: "bench"},
 		Spec: v1alpha1.CanaryIntakeSpec{
 			StableMember: "blue", Canary: v1alpha1.NewClusterSpec{ClusterName: "green", KubernetesVersion: greenVersion},
 			Manifests: v1alpha1.ManifestBundle{ConfigMap: "already-deployed"},
@@ -165,7 +184,14 @@ func seededIntake(promURL string) (client.Client, *v1alpha1.CanaryIntake, error)
 			Steps: []v1alpha1.CanaryStepStatus{{Weight: 20, Phase: v1alpha1.StepPending}, {Weight: 100, Phase: v1alpha1.StepPending}},
 		},
 	}
-	hub := fake.NewClientBuilder().WithScheme(s).WithStatusSubresource(&v1alpha1.CanaryIntake{}).WithObjects(ci).Build()
+	status := ci.Status
+	if err := hub.Create(ctx, ci); err != nil {
+		return nil, nil, err
+	}
+	ci.Status = status
+	if err := hub.Status().Update(ctx, ci); err != nil {
+		return nil, nil, err
+	}
 	return hub, ci, nil
 }
 
