@@ -76,18 +76,20 @@ const (
 // traffic: the green cluster of a blue-green upgrade, the canary cluster of
 // a canary intake.
 type NewClusterSpec struct {
-	// Provider creates the cluster: local (the controller's local fleet).
-	// aks is accepted by the schema but refused by the controller for now,
-	// with what it would take.
+	// Provider creates the cluster: local (the controller's local fleet) or
+	// aks (a clone of the serving member's AKS cluster, through ARM; the
+	// serving member must be on AKS).
 	// +kubebuilder:validation:Enum=local;aks
 	// +kubebuilder:default=local
 	// +optional
 	Provider string `json:"provider,omitempty"`
 
 	// ClusterName is the new cluster's name; it must not exist yet. For the
-	// local router it is also the backend's name in the gateway.
+	// local router it is also the backend's name in the gateway. On AKS it
+	// is any form the provider reads: name, resourceGroup/name,
+	// aks://subscription/resourceGroup/name or the resource ID.
 	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:MaxLength=400
 	ClusterName string `json:"clusterName"`
 
 	// KubernetesVersion of the new cluster, e.g. 1.37.2.

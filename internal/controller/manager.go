@@ -3,7 +3,11 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -22,6 +26,7 @@ import (
 	"upshift.dev/upshift/internal/nodepool"
 	"upshift.dev/upshift/internal/provider/aks"
 	"upshift.dev/upshift/internal/strategy"
+	"upshift.dev/upshift/internal/traffic/azure"
 )
 
 // Options configure the controller process. Zero values are documented.
@@ -39,10 +44,17 @@ type Options struct {
 	ProbeAddr string
 	// LocalFleetDir enables local members, from that local fleet.
 	LocalFleetDir string
-	// AzureSubscription enables AKS members; credentials come from
-	// azidentity's default chain (environment, workload identity, managed
-	// identity, az login).
+	// AzureSubscription enables AKS members and AKS clusters for
+	// strategies; credentials come from azidentity's default chain
+	// (environment, workload identity, managed identity, az login).
 	AzureSubscription string
+	// AzureResourceGroup completes AKS cluster names given without one.
+	AzureResourceGroup string
+	// AzureCredential and AzureClientOptions replace the default
+	// credential chain and the public cloud (sovereign clouds; the local
+	// ARM-protocol server in tests and demos).
+	AzureCredential    azcore.TokenCredential
+	AzureClientOptions *arm.ClientOptions
 	// Upgrader overrides how members are upgraded (tests, benchmarks);
 	// providers through ProviderUpgrader when nil.
 	Upgrader func(ctrl.Manager) fleet.MemberUpgrader
@@ -114,7 +126,11 @@ func NewManager(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		resolver.Local = &localfleet.Fleet{Dir: opts.LocalFleetDir}
 	}
 	if sub := opts.AzureSubscription; sub != "" {
-		resolver.AKS = func() (*aks.Provider, error) { return aks.New(aks.Options{Subscription: sub}) }
+		// One provider for the process, so its token cache is shared.
+		resolver.AKS = sync.OnceValues(func() (*aks.Provider, error) {
+			return aks.New(aks.Options{Subscription: sub, ResourceGroup: opts.AzureResourceGroup,
+				Credential: opts.AzureCredential, ClientOptions: opts.AzureClientOptions})
+		})
 	}
 	var upgrader fleet.MemberUpgrader = &fleet.ProviderUpgrader{Resolver: resolver, Metrics: nodepool.NewMetrics(metrics.Registry)}
 	if opts.Upgrader != nil {
@@ -135,8 +151,13 @@ func NewManager(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		}
 	}
 	// Blue-green upgrades and canary intakes create their clusters in the
-	// local fleet and move traffic through its data plane.
-	if err := strategy.Setup(mgr, resolver, resolver.Local, opts.Clock); err != nil {
+	// local fleet or on AKS, and move traffic through the local fleet's
+	// data plane or Azure.
+	err = strategy.Setup(mgr, strategy.SetupOptions{
+		Resolver: resolver, Local: resolver.Local, AKS: resolver.AKS, Clock: opts.Clock,
+		Azure: azure.Options{Credential: opts.AzureCredential, ClientOptions: opts.AzureClientOptions},
+	})
+	if err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -137,6 +137,9 @@ func (x *blueGreen) pending(ctx context.Context) (outcome, error) {
 	if x.member.Spec.ClusterName == spec.Green.ClusterName {
 		return failure("spec.green.clusterName %s is blue's own cluster; name a new cluster", spec.Green.ClusterName), nil
 	}
+	if msg := cloneable(spec.Green, x.member, "spec.green", "blue"); msg != "" {
+		return failure("%s", msg), nil
+	}
 	st.Blue = &v1alpha1.ClusterFacts{Provider: x.member.Spec.Provider, Name: x.member.Spec.ClusterName}
 	st.Green = &v1alpha1.ClusterFacts{Provider: providerOf(spec.Green), Name: spec.Green.ClusterName}
 	exists, err := x.core.tools.Clusters.Exists(ctx, st.Green.Provider, st.Green.Name)
@@ -149,6 +152,17 @@ func (x *blueGreen) pending(ctx context.Context) (outcome, error) {
 	st.Phase = v1alpha1.BlueGreenPreflight
 	x.event(false, "Started", "Blue-green upgrade from %s to a new cluster %s at %s", st.Blue.Name, st.Green.Name, spec.Green.KubernetesVersion)
 	return proceed(), nil
+}
+
+// cloneable says why a new cluster cannot be made in the image of the
+// serving member's ("" when it can): an AKS cluster is cloned from an AKS
+// cluster's network, identity and add-ons.
+func cloneable(c v1alpha1.NewClusterSpec, serving *v1alpha1.Member, field, role string) string {
+	if providerOf(c) == v1alpha1.ProviderAKS && serving.Spec.Provider != v1alpha1.ProviderAKS {
+		return fmt.Sprintf("%s.provider aks: a new AKS cluster is made in the image of %s's AKS cluster, and %s (member %s) is provider %s; use provider %s for the new cluster",
+			field, role, role, serving.Name, providerOf(v1alpha1.NewClusterSpec{Provider: serving.Spec.Provider}), providerOf(v1alpha1.NewClusterSpec{Provider: serving.Spec.Provider}))
+	}
+	return ""
 }
 
 func providerOf(c v1alpha1.NewClusterSpec) string {

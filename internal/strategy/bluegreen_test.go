@@ -174,7 +174,7 @@ func TestBlueGreenRefusesWhatItCannotDo(t *testing.T) {
 		// byServer: the CRD's schema refuses it before any reconcile.
 		byServer bool
 	}{
-		{"aks", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.Green.Provider = v1alpha1.ProviderAKS }, "managedClusters", false},
+		{"aks green for a local blue", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.Green.Provider = v1alpha1.ProviderAKS }, "in the image of blue's AKS cluster", false},
 		{"existing cluster", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.Green.ClusterName = "blue" }, "blue's own cluster", false},
 		{"bad bake", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.BakeTime = "soon" }, "spec.bakeTime", true},
 		{"unsupported version", func(s *v1alpha1.BlueGreenUpgradeSpec) { s.Green.KubernetesVersion = "1.20.0" }, "spec.green.kubernetesVersion", false},

@@ -73,6 +73,9 @@ func (x *canary) start(ctx context.Context) outcome {
 	if x.member.Spec.ClusterName == spec.Canary.ClusterName {
 		return failure("spec.canary.clusterName %s is the stable cluster; name a new cluster", spec.Canary.ClusterName)
 	}
+	if msg := cloneable(spec.Canary, x.member, "spec.canary", "stable"); msg != "" {
+		return failure("%s", msg)
+	}
 	st.Stable = &v1alpha1.ClusterFacts{Provider: x.member.Spec.Provider, Name: x.member.Spec.ClusterName}
 	st.Canary = &v1alpha1.ClusterFacts{Provider: providerOf(spec.Canary), Name: spec.Canary.ClusterName}
 	exists, err := x.core.tools.Clusters.Exists(ctx, st.Canary.Provider, st.Canary.Name)

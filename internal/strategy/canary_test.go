@@ -127,6 +127,7 @@ func TestCanaryRefusesDNSRouterAndBadSteps(t *testing.T) {
 			s.Steps = []v1alpha1.CanaryStep{{Weight: 50}, {Weight: 20}, {Weight: 100}}
 		}, "spec.steps[1].weight"},
 		{"no 100", func(s *v1alpha1.CanaryIntakeSpec) { s.Steps = []v1alpha1.CanaryStep{{Weight: 50}} }, "add a step with weight 100"},
+		{"aks canary for a local stable", func(s *v1alpha1.CanaryIntakeSpec) { s.Canary.Provider = v1alpha1.ProviderAKS }, "in the image of stable's AKS cluster"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, 0)

@@ -11,7 +11,8 @@ import (
 )
 
 // LocalProvisioner creates the new clusters of strategies in the
-// controller's local fleet, and deletes local clusters.
+// controller's local fleet, and deletes local clusters. ByProvider puts it
+// next to the AKS one.
 type LocalProvisioner struct {
 	// Fleet is the local fleet; nil refuses local clusters with the flag
 	// that enables them.
@@ -25,10 +26,8 @@ var _ Provisioner = (*LocalProvisioner)(nil)
 func (p *LocalProvisioner) fleet(providerName string) (*localfleet.Fleet, error) {
 	switch providerName {
 	case v1alpha1.ProviderLocal, "":
-	case v1alpha1.ProviderAKS:
-		return nil, errAKSCreate
 	default:
-		return nil, fmt.Errorf("provider %q cannot create clusters; use provider local", providerName)
+		return nil, fmt.Errorf("provider %q: the local provisioner creates local clusters only", providerName)
 	}
 	if p.Fleet == nil {
 		return nil, fmt.Errorf("this controller has no local fleet; start it with --local-fleet-dir")

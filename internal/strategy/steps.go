@@ -103,7 +103,8 @@ func createStep(ctx context.Context, p *pass, facts *v1alpha1.ClusterFacts, spec
 		p.event(false, "Creating", "Creating cluster %s at %s", facts.Name, spec.KubernetesVersion)
 	}
 	member, spec := serving.DeepCopy(), *spec.DeepCopy()
-	base := NewCluster{Provider: facts.Provider, Name: facts.Name, KubernetesVersion: spec.KubernetesVersion, CloneFrom: serving.Spec.ClusterName}
+	base := NewCluster{Provider: facts.Provider, Name: facts.Name, KubernetesVersion: spec.KubernetesVersion, CloneFrom: serving.Spec.ClusterName,
+		For: fmt.Sprintf("%s %s/%s", kindOf(p.obj), p.ns(), p.name())}
 	j, done := p.job(opCreate, facts.Name, func(ctx context.Context, progress func(string)) (any, error) {
 		nc := base
 		if len(spec.Pools) == 0 {
@@ -342,4 +343,16 @@ func routerName(spec v1alpha1.TrafficSpec) string {
 		return v1alpha1.RouterLocal
 	}
 	return spec.Router
+}
+
+// kindOf names the strategy kind of obj, for what new clusters are
+// created for.
+func kindOf(obj any) string {
+	switch obj.(type) {
+	case *v1alpha1.BlueGreenUpgrade:
+		return "BlueGreenUpgrade"
+	case *v1alpha1.CanaryIntake:
+		return "CanaryIntake"
+	}
+	return fmt.Sprintf("%T", obj)
 }

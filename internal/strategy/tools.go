@@ -43,9 +43,12 @@ type NewCluster struct {
 	KubernetesVersion string
 	Pools             []provider.NodePool
 	// CloneFrom is the provider's name of the serving cluster the new one
-	// is made in the image of (its pools, and on the local fleet its
-	// simulated kubelet timing).
+	// is made in the image of (its pools; on AKS its network, identity
+	// and add-ons; on the local fleet its simulated kubelet timing).
 	CloneFrom string
+	// For names the strategy that creates the cluster ("BlueGreenUpgrade
+	// upshift-system/shop"); AKS records it in a tag.
+	For string
 }
 
 // Provisioner creates and deletes clusters. Errors wrap provider.ErrNotFound
@@ -175,9 +178,3 @@ func poolFacts(pools []provider.NodePool) []v1alpha1.ClusterPool {
 	}
 	return out
 }
-
-// errAKSCreate is what creating an AKS cluster needs and upshift does not
-// do yet.
-var errAKSCreate = errors.New("provider aks: upshift cannot create AKS clusters yet; that needs a PUT of Microsoft.ContainerService/managedClusters " +
-	"(with the blue cluster's network, identity, add-ons and agentPools cloned) through ARM, waiting for its long-running operation, and fetching credentials. " +
-	"Create the cluster yourself, join it to the fleet ('upshift fleet join'), and use provider local for now")

@@ -10,7 +10,9 @@ import (
 	"upshift.dev/upshift/api/v1alpha1"
 	"upshift.dev/upshift/internal/analysis"
 	"upshift.dev/upshift/internal/localfleet"
+	"upshift.dev/upshift/internal/provider/aks"
 	"upshift.dev/upshift/internal/toolchain"
+	"upshift.dev/upshift/internal/version"
 )
 
 // ValidateBlueGreen checks a BlueGreenUpgrade's spec the way the controller
@@ -87,9 +89,16 @@ func validateNewCluster(c v1alpha1.NewClusterSpec, p *field.Path) field.ErrorLis
 			errs = append(errs, field.NotSupported(p.Child("kubernetesVersion"), c.KubernetesVersion, toolchain.KubernetesVersions))
 		}
 	case v1alpha1.ProviderAKS:
-		errs = append(errs, field.Invalid(p.Child("provider"), c.Provider, errAKSCreate.Error()))
+		// The subscription and resource group come from the controller
+		// when the name leaves them out; only the form is checked here.
+		if _, err := aks.ParseClusterRef(c.ClusterName, "subscription", "group"); err != nil {
+			errs = append(errs, field.Invalid(p.Child("clusterName"), c.ClusterName, err.Error()))
+		}
+		if _, err := version.Parse(c.KubernetesVersion); err != nil {
+			errs = append(errs, field.Invalid(p.Child("kubernetesVersion"), c.KubernetesVersion, err.Error()))
+		}
 	default:
-		errs = append(errs, field.NotSupported(p.Child("provider"), c.Provider, []string{v1alpha1.ProviderLocal}))
+		errs = append(errs, field.NotSupported(p.Child("provider"), c.Provider, []string{v1alpha1.ProviderLocal, v1alpha1.ProviderAKS}))
 	}
 	for i, pool := range c.Pools {
 		if pool.Count < 0 {

@@ -1,6 +1,7 @@
 package armserver
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -13,6 +14,12 @@ type cluster struct {
 	version, current, state, etag string
 	kubeconfig                    []byte
 	pools                         map[string]*pool
+	dnsPrefix                     string
+	// What the server keeps without modelling it: tags, identity, sku and
+	// the properties it does not interpret.
+	tags          map[string]string
+	identity, sku json.RawMessage
+	extra         extras
 }
 
 // Wire shapes of Microsoft.ContainerService, the fields the server models.
@@ -22,6 +29,9 @@ type clusterJSON struct {
 	Type       string            `json:"type,omitempty"`
 	Location   string            `json:"location,omitempty"`
 	ETag       string            `json:"eTag,omitempty"`
+	Tags       map[string]string `json:"tags,omitempty"`
+	Identity   json.RawMessage   `json:"identity,omitempty"`
+	SKU        json.RawMessage   `json:"sku,omitempty"`
 	Properties *clusterPropsJSON `json:"properties,omitempty"`
 }
 
@@ -32,27 +42,30 @@ type clusterPropsJSON struct {
 	DNSPrefix                string            `json:"dnsPrefix,omitempty"`
 	Fqdn                     string            `json:"fqdn,omitempty"`
 	AgentPoolProfiles        []poolProfileJSON `json:"agentPoolProfiles,omitempty"`
+	Extra                    extras            `json:"-"`
 }
 
 func (cl *cluster) id() string {
 	return fmt.Sprintf("/subscriptions/%s/resourcegroups/%s/providers/Microsoft.ContainerService/managedClusters/%s", cl.sub, cl.rg, cl.name)
 }
 
+func (cl *cluster) prefix() string { return or(cl.dnsPrefix, cl.name+"-dns") }
+
 func (cl *cluster) fqdn() string {
-	return strings.ToLower(cl.name) + "-dns.hcp." + cl.location + ".azmk8s.io"
+	return strings.ToLower(cl.prefix()) + ".hcp." + cl.location + ".azmk8s.io"
 }
 
 func (cl *cluster) toJSON() clusterJSON {
 	props := &clusterPropsJSON{
 		KubernetesVersion: cl.version, CurrentKubernetesVersion: cl.current, ProvisioningState: cl.state,
-		DNSPrefix: cl.name + "-dns", Fqdn: cl.fqdn(),
+		DNSPrefix: cl.prefix(), Fqdn: cl.fqdn(), Extra: cl.extra,
 	}
 	for _, p := range cl.sortedPools() {
 		props.AgentPoolProfiles = append(props.AgentPoolProfiles, poolProfileJSON{Name: p.name, poolPropsJSON: p.props()})
 	}
 	return clusterJSON{
 		ID: cl.id(), Name: cl.name, Type: "Microsoft.ContainerService/ManagedClusters",
-		Location: cl.location, ETag: cl.etag, Properties: props,
+		Location: cl.location, ETag: cl.etag, Tags: cl.tags, Identity: cl.identity, SKU: cl.sku, Properties: props,
 	}
 }
 
@@ -167,7 +180,8 @@ func (s *Server) createCluster(w http.ResponseWriter, c *call, in clusterJSON) {
 		badParameter(w, "The value of parameter kubernetesVersion %q is invalid; use one of %s.", v, strings.Join(s.opts.Versions, ", "))
 		return
 	}
-	cl := &cluster{sub: sub, rg: rg, name: name, location: in.Location, version: v, current: v, state: "Creating", pools: map[string]*pool{}}
+	cl := &cluster{sub: sub, rg: rg, name: name, location: in.Location, version: v, current: v, state: "Creating", pools: map[string]*pool{},
+		tags: in.Tags, identity: in.Identity, sku: in.SKU, extra: in.Properties.Extra, dnsPrefix: in.Properties.DNSPrefix}
 	system := false
 	for i, pp := range in.Properties.AgentPoolProfiles {
 		p, msg := s.newPool(cl, pp.Name, pp.poolPropsJSON)
@@ -194,6 +208,25 @@ func (s *Server) createCluster(w http.ResponseWriter, c *call, in clusterJSON) {
 			}
 		},
 		fail: func() { cl.state = "Failed" },
+	})
+}
+
+// deleteCluster deletes a managed cluster with its pools: 202 and an
+// operation, or 204 when there is no such cluster, as ARM answers.
+func (s *Server) deleteCluster(w http.ResponseWriter, c *call) {
+	cl := s.clusters[key(c.args[0], c.args[1], c.args[2])]
+	if cl == nil {
+		writeJSON(w, http.StatusNoContent, nil)
+		return
+	}
+	if s.conflict(w, cl.key(), cl.name) {
+		return
+	}
+	cl.state, cl.etag = "Deleting", s.newID()
+	s.start(w, c, lro{
+		sub: cl.sub, location: cl.location, cluster: cl.key(), what: "delete managed cluster", status: http.StatusAccepted,
+		succeed: func() { delete(s.clusters, cl.key()) },
+		fail:    func() { cl.state = "Failed" },
 	})
 }
 

@@ -14,6 +14,7 @@ type pool struct {
 	image, latestImage string
 	settings           settingsJSON
 	state, etag        string
+	extra              extras
 }
 
 type poolPropsJSON struct {
@@ -28,6 +29,7 @@ type poolPropsJSON struct {
 	UpgradeSettings            *settingsJSON `json:"upgradeSettings,omitempty"`
 	ProvisioningState          string        `json:"provisioningState,omitempty"`
 	ETag                       string        `json:"eTag,omitempty"`
+	Extra                      extras        `json:"-"`
 }
 
 // poolProfileJSON is an entry of a cluster's agentPoolProfiles: the pool's
@@ -57,7 +59,7 @@ func (p *pool) props() poolPropsJSON {
 	return poolPropsJSON{
 		Count: ptr(p.count), VMSize: p.vmSize, OSType: "Linux", Type: "VirtualMachineScaleSets", Mode: p.mode,
 		OrchestratorVersion: p.version, CurrentOrchestratorVersion: p.current, NodeImageVersion: p.image,
-		UpgradeSettings: &settings, ProvisioningState: p.state, ETag: p.etag,
+		UpgradeSettings: &settings, ProvisioningState: p.state, ETag: p.etag, Extra: p.extra,
 	}
 }
 
@@ -111,7 +113,7 @@ func (s *Server) newPool(cl *cluster, name string, in poolPropsJSON) (*pool, str
 		return nil, "name is required"
 	}
 	p := &pool{name: name, mode: or(in.Mode, "User"), count: 3, vmSize: or(in.VMSize, "Standard_D4ds_v5"),
-		version: or(in.OrchestratorVersion, cl.current), image: DefaultNodeImage, latestImage: DefaultNodeImage}
+		version: or(in.OrchestratorVersion, cl.current), image: DefaultNodeImage, latestImage: DefaultNodeImage, extra: in.Extra}
 	if in.Count != nil {
 		p.count = *in.Count
 	}

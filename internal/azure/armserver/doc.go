@@ -37,6 +37,11 @@
 //     currentKubernetesVersion only when it ends.
 //   - While an operation runs on a cluster, writes to the cluster and its
 //     agent pools get 409 OperationNotAllowed, as in AKS.
+//   - Managed clusters are created by PUT (201 and an operation) and
+//     deleted by DELETE (202 and an operation; 204 when there is none).
+//     Properties, tags, identity and sku the server does not model are kept
+//     and returned as sent (or as seeded), as ARM returns what it was
+//     given: networkProfile, addonProfiles, a pool's vnetSubnetID...
 //   - ETags: managed clusters (eTag), agent pools (properties.eTag), DNS
 //     record sets (etag) and Traffic Manager endpoints honour If-Match and
 //     If-None-Match: * with 412 PreconditionFailed. Traffic Manager's REST

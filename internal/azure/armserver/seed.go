@@ -1,6 +1,7 @@
 package armserver
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -27,6 +28,15 @@ type Cluster struct {
 	Kubeconfig []byte
 	// Pools are the cluster's agent pools; at least one must be System.
 	Pools []Pool
+	// Tags, Identity and SKU are the resource's; the server keeps them
+	// without interpreting them.
+	Tags     map[string]string
+	Identity json.RawMessage
+	SKU      json.RawMessage
+	// Properties are more properties of the cluster, a JSON object of the
+	// ones the server does not model (networkProfile, addonProfiles, ...),
+	// returned as given.
+	Properties json.RawMessage
 }
 
 // Pool seeds an agent pool, and is what Cluster returns in Pools.
@@ -49,6 +59,9 @@ type Pool struct {
 	LatestNodeImageVersion string
 	UpgradeSettings        UpgradeSettings
 	ProvisioningState      string
+	// Properties are more properties of the pool (vnetSubnetID,
+	// availabilityZones, ...), returned as given.
+	Properties json.RawMessage
 }
 
 // UpgradeSettings are agentPool.upgradeSettings; zero values are unset.
@@ -72,6 +85,11 @@ func (s *Server) AddCluster(c Cluster) error {
 		sub: c.Subscription, rg: c.ResourceGroup, name: c.Name, location: or(c.Location, "eastus"),
 		version: c.KubernetesVersion, current: c.KubernetesVersion, state: or(c.ProvisioningState, "Succeeded"),
 		kubeconfig: c.Kubeconfig, pools: map[string]*pool{},
+		tags: c.Tags, identity: c.Identity, sku: c.SKU,
+	}
+	var err error
+	if cl.extra, err = seedExtras(c.Properties, clusterPropsKnown); err != nil {
+		return fmt.Errorf("armserver.Cluster %q: Properties: %w", c.Name, err)
 	}
 	system := false
 	for i, p := range c.Pools {
@@ -84,6 +102,9 @@ func (s *Server) AddCluster(c Cluster) error {
 			settings: settingsToJSON(p.UpgradeSettings), state: or(p.ProvisioningState, "Succeeded"),
 		}
 		np.current = np.version
+		if np.extra, err = seedExtras(p.Properties, poolPropsKnown); err != nil {
+			return fmt.Errorf("armserver.Cluster %q: Pools[%d].Properties: %w", c.Name, i, err)
+		}
 		np.latestImage = or(p.LatestNodeImageVersion, np.image)
 		system = system || np.mode == "System"
 		cl.pools[key(p.Name)] = np
@@ -113,6 +134,7 @@ func (s *Server) Cluster(subscription, resourceGroup, name string) (Cluster, boo
 		Subscription: cl.sub, ResourceGroup: cl.rg, Name: cl.name, Location: cl.location,
 		KubernetesVersion: cl.version, CurrentKubernetesVersion: cl.current,
 		ProvisioningState: cl.state, Kubeconfig: cl.kubeconfig,
+		Tags: cl.tags, Identity: cl.identity, SKU: cl.sku, Properties: rawExtras(cl.extra),
 	}
 	for _, p := range cl.sortedPools() {
 		out.Pools = append(out.Pools, Pool{
@@ -120,6 +142,7 @@ func (s *Server) Cluster(subscription, resourceGroup, name string) (Cluster, boo
 			OrchestratorVersion: p.version, CurrentOrchestratorVersion: p.current,
 			NodeImageVersion: p.image, LatestNodeImageVersion: p.latestImage,
 			UpgradeSettings: settingsFromJSON(p.settings), ProvisioningState: p.state,
+			Properties: rawExtras(p.extra),
 		})
 	}
 	return out, true
@@ -177,3 +200,29 @@ func or(v, def string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// seedExtras reads a seed's extra properties, refusing ones the server
+// models (they have fields of their own).
+func seedExtras(raw json.RawMessage, known map[string]bool) (extras, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	for k := range all {
+		if known[strings.ToLower(k)] {
+			return nil, fmt.Errorf("%q has a field of its own; set that instead", k)
+		}
+	}
+	return extras(all), nil
+}
+
+func rawExtras(e extras) json.RawMessage {
+	if len(e) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(map[string]json.RawMessage(e))
+	return b
+}

@@ -166,7 +166,7 @@ func routes() []routeEntry {
 	return []routeEntry{
 		{opsPrefix + "/operations/*", cs, map[string]handler{"GET": (*Server).getOperationStatus}},
 		{opsPrefix + "/operationresults/*", cs, map[string]handler{"GET": (*Server).getOperationResult}},
-		{csPrefix, cs, map[string]handler{"GET": (*Server).getCluster, "PUT": (*Server).putCluster}},
+		{csPrefix, cs, map[string]handler{"GET": (*Server).getCluster, "PUT": (*Server).putCluster, "DELETE": (*Server).deleteCluster}},
 		{csPrefix + "/upgradeprofiles/default", cs, map[string]handler{"GET": (*Server).getClusterUpgradeProfile}},
 		{csPrefix + "/listclusteradmincredential", cs, map[string]handler{"POST": (*Server).listAdminCredential}},
 		{csPrefix + "/agentpools", cs, map[string]handler{"GET": (*Server).listPools}},

@@ -27,6 +27,7 @@ type StartOptions struct {
 
 	Blue              string
 	GreenCluster      string
+	GreenProvider     string
 	KubernetesVersion string
 	// Files are -f paths: manifest files or directories.
 	Files            []string
@@ -54,7 +55,9 @@ NAME-manifests on the hub; the controller applies them to green in dependency
 order (namespaces, CRDs, RBAC, configuration, workloads, Services).
 
 --blue names the Member serving the app now; green is created with blue's
-node pools at --kubernetes-version. --pre-switch-file and --post-switch-file
+node pools at --kubernetes-version, in the local fleet, or with
+--green-provider aks as a clone of blue's AKS cluster (network, identity,
+add-ons, pools) through ARM. --pre-switch-file and --post-switch-file
 are analyses (the format of 'upshift analysis run -f'): the first must pass
 before any traffic moves, the second runs for --bake with all traffic on
 green; its failure sends traffic back to blue at once. --router local uses
@@ -78,6 +81,7 @@ errors stop the upgrade unless --ignore-preflight-errors is given.`,
 	fleetcmd.AddNamespaceFlag(cmd, &opts.Namespace)
 	fl.StringVar(&opts.Blue, "blue", "", "Member whose cluster serves the app now (required)")
 	fl.StringVar(&opts.GreenCluster, "green-cluster", "", "Name of the green cluster to create (required)")
+	fl.StringVar(&opts.GreenProvider, "green-provider", v1alpha1.ProviderLocal, "Where to create the green cluster: local (the local fleet) or aks (a clone of the serving member's AKS cluster)")
 	fl.StringVar(&opts.KubernetesVersion, "kubernetes-version", "", "Kubernetes version of green (required)")
 	fl.StringArrayVarP(&opts.Files, "filename", "f", nil, "Manifest file or directory to deploy to green (repeatable; required)")
 	fl.StringVar(&opts.Router, "router", v1alpha1.RouterLocal, "Traffic router: local, azure-traffic-manager or azure-dns")
@@ -128,7 +132,7 @@ func (o *StartOptions) Build() (*corev1.ConfigMap, *v1alpha1.BlueGreenUpgrade, e
 	}
 	spec := v1alpha1.BlueGreenUpgradeSpec{
 		BlueMember:       o.Blue,
-		Green:            v1alpha1.NewClusterSpec{Provider: v1alpha1.ProviderLocal, ClusterName: o.GreenCluster, KubernetesVersion: o.KubernetesVersion},
+		Green:            v1alpha1.NewClusterSpec{Provider: o.GreenProvider, ClusterName: o.GreenCluster, KubernetesVersion: o.KubernetesVersion},
 		Manifests:        v1alpha1.ManifestBundle{ConfigMap: strategy.BundleName(o.Name)},
 		ReadinessTimeout: duration(o.ReadinessTimeout),
 		Traffic:          traffic,

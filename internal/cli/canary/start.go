@@ -29,6 +29,7 @@ type StartOptions struct {
 
 	Stable            string
 	CanaryCluster     string
+	CanaryProvider    string
 	KubernetesVersion string
 	Files             []string
 	// Steps are the canary's weights in percent, "20,50,100".
@@ -52,7 +53,8 @@ func newCmdStart(f *cmdutil.Factory, runF func(*StartOptions) error) *cobra.Comm
 NAME-manifests on the hub and applied to the canary in dependency order.
 
 --stable names the Member serving the app now; the canary is created with its
-node pools at --kubernetes-version. --steps are the canary's shares of
+node pools at --kubernetes-version, in the local fleet, or with
+--canary-provider aks as a clone of stable's AKS cluster through ARM. --steps are the canary's shares of
 traffic (rising, the last 100); each is held for --bake, counted once the
 weights have propagated, under the analysis of --analysis-file (the format of
 'upshift analysis run -f'). Failed or Error sends all traffic back to stable;
@@ -77,6 +79,7 @@ errors stop the intake unless --ignore-preflight-errors is given.`,
 	fleetcmd.AddNamespaceFlag(cmd, &opts.Namespace)
 	fl.StringVar(&opts.Stable, "stable", "", "Member whose cluster serves the app now (required)")
 	fl.StringVar(&opts.CanaryCluster, "canary-cluster", "", "Name of the canary cluster to create (required)")
+	fl.StringVar(&opts.CanaryProvider, "canary-provider", v1alpha1.ProviderLocal, "Where to create the canary cluster: local (the local fleet) or aks (a clone of the serving member's AKS cluster)")
 	fl.StringVar(&opts.KubernetesVersion, "kubernetes-version", "", "Kubernetes version of the canary (required)")
 	fl.StringArrayVarP(&opts.Files, "filename", "f", nil, "Manifest file or directory to deploy to the canary (repeatable; required)")
 	fl.StringVar(&opts.Steps, "steps", "20,50,100", "The canary's shares of traffic, in percent, rising to 100")
@@ -139,7 +142,7 @@ func (o *StartOptions) Build() (*corev1.ConfigMap, *v1alpha1.CanaryIntake, error
 	}
 	spec := v1alpha1.CanaryIntakeSpec{
 		StableMember:     o.Stable,
-		Canary:           v1alpha1.NewClusterSpec{Provider: v1alpha1.ProviderLocal, ClusterName: o.CanaryCluster, KubernetesVersion: o.KubernetesVersion},
+		Canary:           v1alpha1.NewClusterSpec{Provider: o.CanaryProvider, ClusterName: o.CanaryCluster, KubernetesVersion: o.KubernetesVersion},
 		Manifests:        v1alpha1.ManifestBundle{ConfigMap: strategy.BundleName(o.Name)},
 		ReadinessTimeout: v1alpha1.Duration(o.ReadinessTimeout.String()),
 		Traffic:          traffic,

@@ -59,7 +59,8 @@ Metrics (upshift_updaterun_*, upshift_member_*, upshift_gate_*) are served on
 	fl.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8480", "Address of /metrics; 0 disables")
 	fl.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8481", "Address of /healthz and /readyz; 0 disables")
 	fl.StringVar(&opts.LocalFleetDir, "local-fleet-dir", "", "Serve local members from this local fleet (upshift local up)")
-	fl.StringVar(&opts.AzureSubscription, "azure-subscription", "", "Serve AKS members of this subscription (credentials from the environment, workload identity, managed identity or az login)")
+	fl.StringVar(&opts.AzureSubscription, "azure-subscription", "", "Serve AKS members, and create AKS clusters for strategies, in this subscription (credentials from the environment, workload identity, managed identity or az login)")
+	fl.StringVar(&opts.AzureResourceGroup, "azure-resource-group", "", "Resource group of AKS cluster names given without one")
 	fl.BoolVar(&opts.Install, "install", false, "Install or update upshift's CRDs and roles on the hub first")
 	return cmd
 }

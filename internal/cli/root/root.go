@@ -9,7 +9,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	"upshift.dev/upshift/internal/cli/analysis"
 	bluegreencmd "upshift.dev/upshift/internal/cli/bluegreen"
@@ -77,6 +79,12 @@ func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cmd := NewCmd(f)
+	// controller-runtime prints a stack trace when one of its clients is
+	// made more than 30 s after start and no logger was set (local up
+	// does that); only the controller logs, and sets its own.
+	if c, _, err := cmd.Find(os.Args[1:]); err != nil || c.CommandPath() != "upshift controller" {
+		ctrl.SetLogger(logr.Discard())
+	}
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return cmdutil.ExitOK

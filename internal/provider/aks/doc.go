@@ -33,6 +33,13 @@
 //     kept at its own orchestratorVersion, then the long-running operation
 //     is awaited. Called again for a cluster already upgrading to the same
 //     version, it waits for that operation instead of starting another.
+//   - CloneCluster creates a cluster in the image of another (blue-green
+//     and canary green clusters): the GET of the old cluster, minus what is
+//     read-only or its own, at the new version, PUT with If-None-Match: *
+//     and tagged CreatedForTag. Called again it resumes: waits for a
+//     creation still running, keeps a finished one, re-creates one that
+//     failed; a cluster of that name without the tag is never touched.
+//     DeleteCluster deletes only clusters with the tag.
 //   - Long-running operations are polled every Options.PollInterval, or
 //     after ARM's Retry-After when it sends one, on Options.Clock. A failed
 //     operation's error names the operation and carries ARM's code and

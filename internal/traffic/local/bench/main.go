@@ -15,6 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+
 	"upshift.dev/upshift/internal/localfleet"
 	"upshift.dev/upshift/internal/toolchain"
 	"upshift.dev/upshift/internal/traffic/local"
@@ -35,6 +38,9 @@ type options struct {
 }
 
 func main() {
+	// The rollback measurement's clients come long after the start; without
+	// a logger controller-runtime would print a stack trace.
+	ctrl.SetLogger(logr.Discard())
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -86,6 +86,8 @@ func rollback(ctx context.Context, e *env) (time.Duration, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
+	// Each variant measures with a fresh intake.
+	defer func() { _ = hub.Delete(context.WithoutCancel(ctx), ci) }()
 	r := &strategy.CanaryReconciler{Client: hub, Tools: strategy.Tools{
 		Resolver: &fleet.ProviderResolver{Hub: hub, Local: e.fleet},
 		Clusters: &strategy.LocalProvisioner{Fleet: e.fleet},
