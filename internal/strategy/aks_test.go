@@ -1,6 +1,7 @@
 package strategy_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"upshift.dev/upshift/internal/fleet"
 	"upshift.dev/upshift/internal/provider/aks"
 	"upshift.dev/upshift/internal/strategy"
+	"upshift.dev/upshift/internal/traffic/azure"
 )
 
 // TestBlueGreenOnAKSClonesBlueThroughARM runs a blue-green upgrade whose
@@ -75,5 +77,80 @@ func TestBlueGreenOnAKSClonesBlueThroughARM(t *testing.T) {
 	}
 	if n := len(srv.RequestsMatching(armserver.Match{Method: "DELETE"})); n != 0 {
 		t.Errorf("%d DELETE requests", n)
+	}
+}
+
+// TestCanaryOnAKSStepsTrafficManagerThroughARM takes a version in on AKS
+// end to end over ARM: the canary cluster is a clone of stable's, and
+// Traffic Manager's weights go 20/50/100 (800/200, 500/500, then stable
+// Disabled) through the ARM server, each judged after the profile's TTL.
+func TestCanaryOnAKSStepsTrafficManagerThroughARM(t *testing.T) {
+	e := newEnv(t, 0)
+	srv := armserver.Start(t, armserver.Options{})
+	if err := srv.AddCluster(armserver.Cluster{Subscription: "sub", ResourceGroup: "shop-rg", Name: "prod", KubernetesVersion: "1.36.3",
+		Pools: []armserver.Pool{{Name: "system", Mode: "System", Count: 3}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddProfile(armserver.Profile{Subscription: "sub", ResourceGroup: "net-rg", Name: "shop", TTL: 30, Endpoints: []armserver.Endpoint{
+		{Type: "ExternalEndpoints", Name: "prod", Target: "prod.shop.example.com", Weight: 1000},
+		{Type: "ExternalEndpoints", Name: "prod-canary", Target: "canary.shop.example.com", Weight: 1, Status: "Disabled"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	provider := func() (*aks.Provider, error) {
+		return aks.New(aks.Options{Subscription: "sub", ResourceGroup: "shop-rg", Credential: srv.Credential(), ClientOptions: srv.ClientOptions(), PollInterval: 5 * time.Millisecond})
+	}
+	e.tools.Resolver = &fleet.ProviderResolver{Hub: e.c, AKS: provider}
+	e.tools.Clusters = strategy.ByProvider{v1alpha1.ProviderAKS: &strategy.AKSProvisioner{Provider: provider}}
+	e.tools.Routers = &strategy.Routers{Azure: azure.Options{Credential: srv.Credential(), ClientOptions: srv.ClientOptions()}}
+	e.create(&v1alpha1.Member{ObjectMeta: metav1.ObjectMeta{Name: "prod"},
+		Spec: v1alpha1.MemberSpec{Provider: v1alpha1.ProviderAKS, ClusterName: "prod", Group: "prod"}})
+	e.create(newCanary("in", func(s *v1alpha1.CanaryIntakeSpec) {
+		s.StableMember = "prod"
+		s.Canary = v1alpha1.NewClusterSpec{Provider: v1alpha1.ProviderAKS, ClusterName: "prod-canary", KubernetesVersion: "1.37.2"}
+		s.Traffic = v1alpha1.TrafficSpec{Router: v1alpha1.RouterAzureTrafficManager, TrafficManager: &v1alpha1.TrafficManagerRouter{
+			Subscription: "sub", ResourceGroup: "net-rg", Profile: "shop",
+			Endpoints: []v1alpha1.RouterEndpoint{{Backend: "prod", Type: "ExternalEndpoints", Name: "prod"}, {Backend: "prod-canary", Type: "ExternalEndpoints", Name: "prod-canary"}},
+		}}
+	}))
+	r := &strategy.CanaryReconciler{Client: e.c, Clock: e.clk, Tools: e.tools}
+
+	// The profile as each pass leaves it, without repeats.
+	var seen []string
+	weights := func() string {
+		p, _ := srv.Profile("sub", "net-rg", "shop")
+		var parts []string
+		for _, ep := range p.Endpoints {
+			w := fmt.Sprint(ep.Weight)
+			if ep.Status == "Disabled" {
+				w = "Disabled"
+			}
+			parts = append(parts, ep.Name+"="+w)
+		}
+		return strings.Join(parts, " ")
+	}
+	e.drive(r, "in", "Promoted", func() bool {
+		if w := weights(); len(seen) == 0 || seen[len(seen)-1] != w {
+			seen = append(seen, w)
+		}
+		return e.ci("in").Status.Phase == v1alpha1.CanaryPromoted
+	})
+	want := "prod=1000 prod-canary=Disabled, prod=800 prod-canary=200, prod=500 prod-canary=500, prod=Disabled prod-canary=1000"
+	if got := strings.Join(seen, ", "); got != want {
+		t.Errorf("Traffic Manager went\n  %s\nwant\n  %s", got, want)
+	}
+	ci := e.ci("in")
+	for i, s := range ci.Status.Steps {
+		if s.Phase != v1alpha1.StepSuccessful || s.FinishedAt.Sub(s.StartedAt.Time) < time.Minute {
+			t.Errorf("step %d: %s after %s", i, s.Phase, s.FinishedAt.Sub(s.StartedAt.Time))
+		}
+	}
+	// The bake counts from when the weights have propagated: the profile's
+	// 30 s TTL after Traffic Manager accepted them.
+	if tr := ci.Status.Traffic; tr.SettledAt.Sub(tr.AppliedAt.Time) != 30*time.Second {
+		t.Errorf("traffic applied at %s, settled at %s; want the 30 s TTL between", tr.AppliedAt, tr.SettledAt)
+	}
+	if c, ok := srv.Cluster("sub", "shop-rg", "prod-canary"); !ok || c.CurrentKubernetesVersion != "1.37.2" {
+		t.Errorf("canary cluster %+v", c)
 	}
 }
