@@ -36,8 +36,9 @@ const (
 	// ActionRollback (blue-green): send all traffic back to blue, from any
 	// phase up to and including Promoted; green is kept.
 	ActionRollback = "Rollback"
-	// ActionFinish (blue-green): delete the side that lost now: blue after a
-	// promotion, green after a rollback or a failure.
+	// ActionFinish: delete the side that lost now: blue (stable) after a
+	// promotion, green (the canary) after a rollback, an abort or a
+	// failure.
 	ActionFinish = "Finish"
 	// ActionAbort (canary): send all traffic back to stable and stop.
 	ActionAbort = "Abort"

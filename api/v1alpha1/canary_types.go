@@ -6,7 +6,8 @@ import (
 
 // Phases of a CanaryIntake. Progressing walks the steps; Paused waits for a
 // person after an Inconclusive analysis; Aborting and Aborted are the way
-// back to stable.
+// back to stable; Finishing deletes the cluster that lost (stable after a
+// promotion, the canary after an abort or a failure).
 const (
 	CanaryPreflight      = "Preflight"
 	CanaryCreatingCanary = "CreatingCanary"
@@ -18,6 +19,8 @@ const (
 	CanaryAborting       = "Aborting"
 	CanaryAborted        = "Aborted"
 	CanaryFailed         = "Failed"
+	CanaryFinishing      = "Finishing"
+	CanaryFinished       = "Finished"
 )
 
 // Phases of one canary step.
@@ -97,9 +100,15 @@ type CanaryIntakeSpec struct {
 	// +optional
 	Preflight PreflightPolicy `json:"preflight,omitempty"`
 
-	// Action is what a person asks for: Promote or Abort. Set by `upshift
-	// canary promote|abort`.
-	// +kubebuilder:validation:Enum="";Promote;Abort
+	// RetainStableFor is how long the stable cluster is kept after the
+	// promotion before it is deleted. Empty: it is deleted only by an
+	// explicit finish.
+	// +optional
+	RetainStableFor Duration `json:"retainStableFor,omitempty"`
+
+	// Action is what a person asks for: Promote, Abort or Finish. Set by
+	// `upshift canary promote|abort|finish`.
+	// +kubebuilder:validation:Enum="";Promote;Abort;Finish
 	// +optional
 	Action string `json:"action,omitempty"`
 }
@@ -173,6 +182,10 @@ type CanaryIntakeStatus struct {
 	AbortedAt *metav1.Time `json:"abortedAt,omitempty"`
 	// +optional
 	FailedPhase string `json:"failedPhase,omitempty"`
+	// FinishedAt is when the cluster that lost was deleted (or found not
+	// to be upshift's to delete).
+	// +optional
+	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
 }
 
 // CanaryIntake takes a new Kubernetes version in with a canary cluster and

@@ -27,27 +27,11 @@ func (x *blueGreen) rollback(reason string) {
 // (if this upgrade created it) after a rollback or a failure.
 func (x *blueGreen) finishing(ctx context.Context) outcome {
 	st := &x.bg.Status
-	loser := st.Green
-	if st.PromotedAt != nil && st.RollbackStartedAt == nil {
-		loser = st.Blue
+	msg, o := retire(ctx, x.pass, st.PromotedAt != nil && st.RollbackStartedAt == nil, st.Blue, st.Green, x.bg.Spec.BlueMember)
+	if !o.done {
+		return o
 	}
-	if loser != nil && (loser != st.Green || loser.CreationStartedAt != nil) {
-		if o := deleteStep(ctx, x.pass, loser); !o.done {
-			return o
-		}
-	}
-	st.Phase, st.FinishedAt = v1alpha1.BlueGreenFinished, mtime(x.now)
-	switch {
-	case loser != nil && loser.DeletedAt != nil:
-		st.Message = fmt.Sprintf("finished: cluster %s deleted", loser.Name)
-		if loser == st.Blue {
-			st.Message += fmt.Sprintf("; remove its Member with 'upshift fleet leave %s'", x.bg.Spec.BlueMember)
-		}
-	case x.msg != "":
-		st.Message = "finished: " + x.msg
-	default:
-		st.Message = "finished; no cluster to delete"
-	}
+	st.Phase, st.FinishedAt, st.Message = v1alpha1.BlueGreenFinished, mtime(x.now), msg
 	x.event(false, "Finished", "%s", st.Message)
 	return proceed()
 }

@@ -52,7 +52,8 @@ func (x *canary) advance(ctx context.Context) (time.Duration, error) {
 			return 0, nil
 		}
 		if !o.done {
-			if x.msg != "" || (phase != v1alpha1.CanaryFailed) {
+			// Final phases keep the message they were entered with.
+			if x.msg != "" || (phase != v1alpha1.CanaryFailed && phase != v1alpha1.CanaryFinished) {
 				st.Message = orDefault(x.msg, st.Phase)
 			}
 			return o.after, nil
@@ -157,16 +158,13 @@ func (x *canary) step(ctx context.Context) (outcome, error) {
 			return o, nil
 		}
 		stable, c := x.names()
-		x.msg = fmt.Sprintf("aborted: %s. All traffic is on %s; cluster %s is kept for inspection (delete it with 'upshift local down %s')", st.AbortReason, stable, c, c)
+		x.msg = fmt.Sprintf("aborted: %s. All traffic is on %s; cluster %s is kept for inspection; 'upshift canary finish %s' deletes it", st.AbortReason, stable, c, x.ci.Name)
 		return waitFor(0), nil
 	case v1alpha1.CanaryPromoted:
-		if o := restoreStep(ctx, x.pass, st.Traffic, spec.Traffic, x.backends()); !o.done {
-			return o, nil
-		}
-		stable, c := x.names()
-		x.msg = fmt.Sprintf("promoted: all traffic on %s at %s; %s still runs until you delete it", c, spec.Canary.KubernetesVersion, stable)
-		return waitFor(0), nil
-	case v1alpha1.CanaryFailed:
+		return x.promoted(ctx), nil
+	case v1alpha1.CanaryFinishing:
+		return x.finishing(ctx), nil
+	case v1alpha1.CanaryFailed, v1alpha1.CanaryFinished:
 		return waitFor(0), nil
 	}
 	return failure("unknown phase %q", st.Phase), nil
@@ -318,9 +316,54 @@ func (x *canary) fail(msg string) {
 	st.FailedPhase, st.Phase = st.Phase, v1alpha1.CanaryFailed
 	st.Message = msg
 	if st.Canary != nil && st.Canary.CreationStartedAt != nil {
-		st.Message += fmt.Sprintf(". Cluster %s is kept for inspection (delete it with 'upshift local down %s')", c, c)
+		st.Message += fmt.Sprintf(". Cluster %s is kept for inspection; 'upshift canary finish %s' deletes it", c, x.ci.Name)
 	}
 	x.event(true, "Failed", "%s", st.Message)
+}
+
+// abortable reports phases an abort can start from: up to and including
+// Promoted, as a blue-green rollback.
+func abortable(phase string) bool {
+	switch phase {
+	case v1alpha1.CanaryAborting, v1alpha1.CanaryAborted, v1alpha1.CanaryFailed, v1alpha1.CanaryFinishing, v1alpha1.CanaryFinished:
+		return false
+	}
+	return true
+}
+
+// promoted keeps stable for retainStableFor, then finishes.
+func (x *canary) promoted(ctx context.Context) outcome {
+	st, spec := &x.ci.Status, &x.ci.Spec
+	if o := restoreStep(ctx, x.pass, st.Traffic, spec.Traffic, x.backends()); !o.done {
+		return o
+	}
+	stable, c := x.names()
+	hint := fmt.Sprintf("'upshift canary finish %s' deletes it now, 'upshift canary abort %s' sends traffic back", x.ci.Name, x.ci.Name)
+	if spec.RetainStableFor == "" {
+		x.msg = fmt.Sprintf("promoted: all traffic on %s at %s; %s is kept until you finish: %s", c, spec.Canary.KubernetesVersion, stable, hint)
+		return waitFor(0)
+	}
+	until := st.PromotedAt.Add(durationOr(spec.RetainStableFor, 0))
+	if left := until.Sub(x.now); left > 0 {
+		x.msg = fmt.Sprintf("promoted: all traffic on %s at %s; %s is kept until %s (retainStableFor %s): %s",
+			c, spec.Canary.KubernetesVersion, stable, until.UTC().Format(time.RFC3339), spec.RetainStableFor, hint)
+		return waitFor(left)
+	}
+	st.Phase = v1alpha1.CanaryFinishing
+	return proceed()
+}
+
+// finishing deletes the cluster that lost: stable after a promotion, the
+// canary (if this intake created it) after an abort or a failure.
+func (x *canary) finishing(ctx context.Context) outcome {
+	st := &x.ci.Status
+	msg, o := retire(ctx, x.pass, st.PromotedAt != nil && st.AbortStartedAt == nil, st.Stable, st.Canary, x.ci.Spec.StableMember)
+	if !o.done {
+		return o
+	}
+	st.Phase, st.FinishedAt, st.Message = v1alpha1.CanaryFinished, mtime(x.now), msg
+	x.event(false, "Finished", "%s", st.Message)
+	return proceed()
 }
 
 // action acts on spec.action once per generation.
@@ -332,8 +375,10 @@ func (x *canary) action() {
 	st.ActionGeneration = x.ci.Generation
 	i := int(st.CurrentStep)
 	switch {
-	case a == v1alpha1.ActionAbort && st.Phase != v1alpha1.CanaryAborting && st.Phase != v1alpha1.CanaryAborted && st.Phase != v1alpha1.CanaryFailed:
+	case a == v1alpha1.ActionAbort && abortable(st.Phase):
 		x.abort("aborted by a person (spec.action Abort)")
+	case a == v1alpha1.ActionFinish && (st.Phase == v1alpha1.CanaryPromoted || st.Phase == v1alpha1.CanaryAborted || st.Phase == v1alpha1.CanaryFailed):
+		st.Phase = v1alpha1.CanaryFinishing
 	case a == v1alpha1.ActionPromote && st.Phase == v1alpha1.CanaryPaused && i < len(st.Steps):
 		st.Steps[i].Phase, st.Steps[i].FinishedAt = v1alpha1.StepPromoted, mtime(x.now)
 		x.event(false, "Promote", "Step %d let through by a person (spec.action Promote)", i+1)

@@ -77,6 +77,60 @@ func TestCanaryFailedAnalysisAbortsToStable(t *testing.T) {
 	}
 }
 
+func TestCanaryKeepsStableForRetainStableForThenDeletesIt(t *testing.T) {
+	e := newEnv(t, 0)
+	e.create(newCanary("in", func(s *v1alpha1.CanaryIntakeSpec) { s.RetainStableFor = "1h" }))
+	r := &strategy.CanaryReconciler{Client: e.c, Clock: e.clk, Tools: e.tools}
+	e.drive(r, "in", "Promoted", canaryPhase(e, "in", v1alpha1.CanaryPromoted))
+	if got := e.clusters.deletedNames(); len(got) != 0 {
+		t.Fatalf("deleted %v at the promotion", got)
+	}
+	if msg := e.ci("in").Status.Message; !strings.Contains(msg, "retainStableFor 1h") || !strings.Contains(msg, "upshift canary finish in") {
+		t.Errorf("message %q", msg)
+	}
+	e.drive(r, "in", "Finished", canaryPhase(e, "in", v1alpha1.CanaryFinished))
+	ci := e.ci("in")
+	if got := e.clusters.deletedNames(); len(got) != 1 || got[0] != "blue" {
+		t.Fatalf("deleted %v, want the stable cluster blue", got)
+	}
+	if held := ci.Status.FinishedAt.Sub(ci.Status.PromotedAt.Time); held < time.Hour {
+		t.Errorf("stable deleted %s after the promotion, want at least 1h", held)
+	}
+	if !strings.Contains(ci.Status.Message, "cluster blue deleted") || ci.Status.Stable.DeletedAt == nil {
+		t.Errorf("message %q, stable %+v", ci.Status.Message, ci.Status.Stable)
+	}
+}
+
+func TestCanaryFinishAfterAnAbortDeletesTheCanary(t *testing.T) {
+	e := newEnv(t, 0)
+	e.create(newCanary("in", nil))
+	r := &strategy.CanaryReconciler{Client: e.c, Clock: e.clk, Tools: e.tools}
+	e.drive(r, "in", "step 1 baking", func() bool { return e.ci("in").Status.Steps[0].Phase == v1alpha1.StepBaking })
+	e.metric.set(0.5, false)
+	e.drive(r, "in", "Aborted", canaryPhase(e, "in", v1alpha1.CanaryAborted))
+	if msg := e.ci("in").Status.Message; !strings.Contains(msg, "'upshift canary finish in' deletes it") {
+		t.Errorf("message %q does not say how to delete the canary", msg)
+	}
+	e.clk.Step(24 * time.Hour)
+	e.drive(r, "in", "a pass", func() bool { return true })
+	if got := e.clusters.deletedNames(); len(got) != 0 {
+		t.Fatalf("deleted %v without a finish", got)
+	}
+	ci := e.ci("in")
+	e.act(ci, func() { ci.Spec.Action = v1alpha1.ActionFinish })
+	e.drive(r, "in", "Finished", canaryPhase(e, "in", v1alpha1.CanaryFinished))
+	if got := e.clusters.deletedNames(); len(got) != 1 || got[0] != "canary" {
+		t.Fatalf("deleted %v, want the canary", got)
+	}
+	// Finished is final: abort has nothing to do.
+	ci = e.ci("in")
+	e.act(ci, func() { ci.Spec.Action = v1alpha1.ActionAbort })
+	e.drive(r, "in", "a pass", func() bool { return true })
+	if ci := e.ci("in"); ci.Status.Phase != v1alpha1.CanaryFinished || !strings.Contains(ci.Status.Message, "cluster canary deleted") {
+		t.Errorf("after an abort of a finished intake: %s, %q", ci.Status.Phase, ci.Status.Message)
+	}
+}
+
 func TestCanaryInconclusivePausesForAPerson(t *testing.T) {
 	for _, decision := range []string{v1alpha1.ActionPromote, v1alpha1.ActionAbort} {
 		t.Run(decision, func(t *testing.T) {

@@ -338,6 +338,33 @@ func deleteStep(ctx context.Context, p *pass, facts *v1alpha1.ClusterFacts) outc
 	return proceed()
 }
 
+// retire deletes the cluster a strategy no longer needs: the old one after
+// a promotion, else the one the strategy created (if it started creating
+// it). It returns the message the strategy finishes with; oldMember is the
+// old cluster's Member, which the person should remove from the fleet.
+func retire(ctx context.Context, p *pass, promoted bool, old, created *v1alpha1.ClusterFacts, oldMember string) (string, outcome) {
+	loser := created
+	if promoted {
+		loser = old
+	}
+	if loser != nil && (loser != created || loser.CreationStartedAt != nil) {
+		if o := deleteStep(ctx, p, loser); !o.done {
+			return "", o
+		}
+	}
+	switch {
+	case loser != nil && loser.DeletedAt != nil:
+		msg := fmt.Sprintf("finished: cluster %s deleted", loser.Name)
+		if loser == old {
+			msg += fmt.Sprintf("; remove its Member with 'upshift fleet leave %s'", oldMember)
+		}
+		return msg, proceed()
+	case p.msg != "":
+		return "finished: " + p.msg, proceed()
+	}
+	return "finished; no cluster to delete", proceed()
+}
+
 func routerName(spec v1alpha1.TrafficSpec) string {
 	if spec.Router == "" {
 		return v1alpha1.RouterLocal

@@ -53,7 +53,7 @@ func ValidateCanary(spec *v1alpha1.CanaryIntakeSpec) field.ErrorList {
 	}
 	errs = append(errs, validateNewCluster(spec.Canary, p.Child("canary"))...)
 	errs = append(errs, validateManifests(spec.Manifests, p.Child("manifests"))...)
-	errs = append(errs, durations(p, map[string]v1alpha1.Duration{"readinessTimeout": spec.ReadinessTimeout, "bake": spec.Bake})...)
+	errs = append(errs, durations(p, map[string]v1alpha1.Duration{"readinessTimeout": spec.ReadinessTimeout, "bake": spec.Bake, "retainStableFor": spec.RetainStableFor})...)
 	if spec.Analysis != nil {
 		errs = append(errs, analysis.Validate(*spec.Analysis, p.Child("analysis"))...)
 	}

@@ -31,7 +31,7 @@ The controller ('upshift controller --local-fleet-dir ...') carries it out.
 ` + cmdutil.ExitCodes,
 	}
 	cmd.AddCommand(newCmdStart(f, nil), newCmdStatus(f, nil),
-		newCmdAction(f, v1alpha1.ActionPromote, nil), newCmdAction(f, v1alpha1.ActionAbort, nil))
+		newCmdAction(f, v1alpha1.ActionPromote, nil), newCmdAction(f, v1alpha1.ActionAbort, nil), newCmdAction(f, v1alpha1.ActionFinish, nil))
 	return cmd
 }
 

@@ -113,6 +113,10 @@ func TestPromoteAndAbortCheckThePhase(t *testing.T) {
 		{v1alpha1.ActionPromote, v1alpha1.CanaryDeploying, "promote applies while"},
 		{v1alpha1.ActionAbort, v1alpha1.CanaryProgressing, ""},
 		{v1alpha1.ActionAbort, v1alpha1.CanaryAborted, "already Aborted"},
+		{v1alpha1.ActionAbort, v1alpha1.CanaryFinished, "nothing to abort"},
+		{v1alpha1.ActionFinish, v1alpha1.CanaryPromoted, ""},
+		{v1alpha1.ActionFinish, v1alpha1.CanaryAborted, ""},
+		{v1alpha1.ActionFinish, v1alpha1.CanaryProgressing, "finish applies once it is Promoted, Aborted or Failed"},
 	} {
 		t.Run(tc.action+" in "+tc.phase, func(t *testing.T) {
 			ci := paused()

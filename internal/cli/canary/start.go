@@ -35,6 +35,7 @@ type StartOptions struct {
 	// Steps are the canary's weights in percent, "20,50,100".
 	Steps            string
 	Bake             time.Duration
+	RetainStable     time.Duration
 	ReadinessTimeout time.Duration
 	AnalysisFile     string
 	Router           string
@@ -84,6 +85,7 @@ errors stop the intake unless --ignore-preflight-errors is given.`,
 	fl.StringArrayVarP(&opts.Files, "filename", "f", nil, "Manifest file or directory to deploy to the canary (repeatable; required)")
 	fl.StringVar(&opts.Steps, "steps", "20,50,100", "The canary's shares of traffic, in percent, rising to 100")
 	fl.DurationVar(&opts.Bake, "bake", 5*time.Minute, "How long each step is held under analysis")
+	fl.DurationVar(&opts.RetainStable, "retain-stable", 24*time.Hour, "How long the stable cluster is kept after the promotion; 0 keeps it until 'finish'")
 	fl.DurationVar(&opts.ReadinessTimeout, "readiness-timeout", 10*time.Minute, "How long the canary's workloads may take to be ready")
 	fl.StringVar(&opts.AnalysisFile, "analysis-file", "", "Analysis run during each step")
 	fl.StringVar(&opts.Router, "router", v1alpha1.RouterLocal, "Traffic router: local or azure-traffic-manager")
@@ -118,8 +120,8 @@ func (o *StartOptions) Build() (*corev1.ConfigMap, *v1alpha1.CanaryIntake, error
 	if len(o.Files) == 0 {
 		return nil, nil, cmdutil.FlagErrorf("-f is required: the manifests to deploy to the canary (a directory or files)")
 	}
-	if o.Bake < 0 || o.ReadinessTimeout <= 0 {
-		return nil, nil, cmdutil.FlagErrorf("--bake must be 0 or more, --readiness-timeout more than 0")
+	if o.Bake < 0 || o.RetainStable < 0 || o.ReadinessTimeout <= 0 {
+		return nil, nil, cmdutil.FlagErrorf("--bake and --retain-stable must be 0 or more, --readiness-timeout more than 0")
 	}
 	steps, err := ParseSteps(o.Steps)
 	if err != nil {
@@ -148,6 +150,7 @@ func (o *StartOptions) Build() (*corev1.ConfigMap, *v1alpha1.CanaryIntake, error
 		Traffic:          traffic,
 		Steps:            steps,
 		Bake:             v1alpha1.Duration(o.Bake.String()),
+		RetainStableFor:  retainFor(o.RetainStable),
 		Preflight:        v1alpha1.PreflightPolicy{Skip: o.SkipPreflight, IgnoreErrors: o.IgnorePreflight},
 	}
 	if o.AnalysisFile != "" {
@@ -207,4 +210,12 @@ func startRun(ctx context.Context, opts *StartOptions) error {
 	fmt.Fprintf(opts.IO.Out, "Started canary intake %q: new cluster %s at %s next to %s, steps %s.\nFollow it with 'upshift canary status %s -w%s'\n",
 		opts.Name, opts.CanaryCluster, opts.KubernetesVersion, opts.Stable, opts.Steps, opts.Name, nsFlag(opts.Namespace))
 	return nil
+}
+
+// retainFor renders --retain-stable for the CRD; 0 is "until finish".
+func retainFor(d time.Duration) v1alpha1.Duration {
+	if d == 0 {
+		return ""
+	}
+	return v1alpha1.Duration(d.String())
 }

@@ -97,7 +97,7 @@ func atRest(ci *v1alpha1.CanaryIntake) bool {
 		return false
 	}
 	switch ci.Status.Phase {
-	case v1alpha1.CanaryPromoted, v1alpha1.CanaryAborted, v1alpha1.CanaryFailed, v1alpha1.CanaryPaused:
+	case v1alpha1.CanaryPromoted, v1alpha1.CanaryAborted, v1alpha1.CanaryFailed, v1alpha1.CanaryPaused, v1alpha1.CanaryFinished:
 		return true
 	}
 	return false
@@ -231,7 +231,7 @@ func Render(w io.Writer, ci *v1alpha1.CanaryIntake, now time.Time, tty bool) {
 
 func final(phase string) bool {
 	switch phase {
-	case v1alpha1.CanaryPromoted, v1alpha1.CanaryAborted, v1alpha1.CanaryFailed:
+	case v1alpha1.CanaryPromoted, v1alpha1.CanaryAborted, v1alpha1.CanaryFailed, v1alpha1.CanaryFinished:
 		return true
 	}
 	return false
@@ -251,6 +251,10 @@ func nextSteps(ci *v1alpha1.CanaryIntake) string {
 		return fmt.Sprintf("'upshift canary promote %s%s' goes on, 'upshift canary abort %s%s' sends all traffic back", n, ns, n, ns)
 	case v1alpha1.CanaryProgressing:
 		return fmt.Sprintf("'upshift canary abort %s%s' sends all traffic back now", n, ns)
+	case v1alpha1.CanaryPromoted:
+		return fmt.Sprintf("'upshift canary finish %s%s' deletes the stable cluster, 'upshift canary abort %s%s' sends all traffic back", n, ns, n, ns)
+	case v1alpha1.CanaryAborted, v1alpha1.CanaryFailed:
+		return fmt.Sprintf("'upshift canary finish %s%s' deletes the canary cluster", n, ns)
 	}
 	return ""
 }
