@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -43,25 +45,39 @@ func (r *RunReconciler) members(ctx context.Context, run *v1alpha1.UpdateRun, i 
 			g.State, g.StartTime = v1alpha1.StateRunning, mtime(now)
 		}
 		inGroup := countIn(*g, v1alpha1.StateRunning)
-		for k := range g.Members {
-			m := &g.Members[k]
-			if m.State != v1alpha1.StateNotStarted && m.State != v1alpha1.StatePending {
-				continue
+		// Members start in order as slots free up. The candidates for the
+		// free slots are checked together (their Member read and whether
+		// they are at the target, which asks each cluster), then started
+		// in order; those that cannot start leave their slot to the next.
+		next := 0
+		for {
+			free := limit - inGroup
+			if stageLimit > 0 {
+				free = min(free, stageLimit-inStage)
 			}
-			if inGroup >= limit || (stageLimit > 0 && inStage >= stageLimit) {
-				break // members start in order as slots free up
+			var batch []*v1alpha1.MemberRunStatus
+			for ; free > 0 && next < len(g.Members) && len(batch) < free; next++ {
+				if m := &g.Members[next]; m.State == v1alpha1.StateNotStarted || m.State == v1alpha1.StatePending {
+					batch = append(batch, m)
+				}
 			}
-			started, retry, why := r.tryStart(ctx, run, m, now, fx)
-			if started {
-				inGroup++
-				inStage++
-				continue
+			if len(batch) == 0 {
+				break
 			}
-			if why != "" {
-				waiting = append(waiting, m.Name+": "+why)
-			}
-			if retry > 0 && (wait == 0 || retry < wait) {
-				wait = retry
+			checks := r.checkStarts(ctx, run, batch, now)
+			for b, m := range batch {
+				started, retry, why := r.tryStart(run, m, checks[b], now, fx)
+				if started {
+					inGroup++
+					inStage++
+					continue
+				}
+				if why != "" {
+					waiting = append(waiting, m.Name+": "+why)
+				}
+				if retry > 0 && (wait == 0 || retry < wait) {
+					wait = retry
+				}
 			}
 		}
 		if allTerminal(*g) && !terminal(g.State) {
@@ -91,18 +107,58 @@ func (r *RunReconciler) members(ctx context.Context, run *v1alpha1.UpdateRun, i 
 	return done, nil
 }
 
-// tryStart starts a member if its window is open and it needs upgrading.
-// It reports whether the member started, and otherwise when to look again
-// and why it waits.
-func (r *RunReconciler) tryStart(ctx context.Context, run *v1alpha1.UpdateRun, m *v1alpha1.MemberRunStatus, now time.Time, fx *effects) (bool, time.Duration, string) {
-	member := &v1alpha1.Member{}
-	if err := r.reader().Get(ctx, client.ObjectKey{Namespace: run.Namespace, Name: m.Name}, member); err != nil {
+// startCheck is what deciding to start a member needs from outside the
+// run: its Member, and whether its cluster is at the target already.
+type startCheck struct {
+	member   *v1alpha1.Member
+	getErr   error
+	atTarget bool
+	atErr    error
+}
+
+// startChecksInFlight bounds the reads of checkStarts, so a wave of a
+// thousand members does not open a thousand connections at once.
+const startChecksInFlight = 16
+
+// checkStarts reads what tryStart decides from, for every member of the
+// batch at once. It changes nothing.
+func (r *RunReconciler) checkStarts(ctx context.Context, run *v1alpha1.UpdateRun, batch []*v1alpha1.MemberRunStatus, now time.Time) []startCheck {
+	out := make([]startCheck, len(batch))
+	sem := make(chan struct{}, startChecksInFlight)
+	var wg sync.WaitGroup
+	for i, m := range batch {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			c := &out[i]
+			member := &v1alpha1.Member{}
+			if c.getErr = r.reader().Get(ctx, client.ObjectKey{Namespace: run.Namespace, Name: m.Name}, member); c.getErr != nil {
+				return
+			}
+			c.member = member
+			// Only a member whose window is open asks its cluster.
+			if member.Spec.MaintenanceWindow.CanStart(now) {
+				c.atTarget, c.atErr = r.Upgrader.AtTarget(ctx, r.memberUpgrade(run, member))
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// tryStart starts a member if its window is open and it needs upgrading,
+// from what checkStarts read. It reports whether the member started, and
+// otherwise when to look again and why it waits.
+func (r *RunReconciler) tryStart(run *v1alpha1.UpdateRun, m *v1alpha1.MemberRunStatus, c startCheck, now time.Time, fx *effects) (bool, time.Duration, string) {
+	if err := c.getErr; err != nil {
 		if apierrors.IsNotFound(err) {
 			m.State, m.CompletedTime, m.Error = v1alpha1.StateFailed, mtime(now), "the Member no longer exists"
 			return false, 0, ""
 		}
 		return false, unreachableRetry, err.Error()
 	}
+	member := c.member
 	// A window gates only the start of an upgrade (AKS semantics); one
 	// that started inside its window runs to completion.
 	if !member.Spec.MaintenanceWindow.CanStart(now) {
@@ -119,17 +175,15 @@ func (r *RunReconciler) tryStart(ctx context.Context, run *v1alpha1.UpdateRun, m
 		m.Message = "maintenance window closed; next opens " + next.Start.UTC().Format(time.RFC3339)
 		return false, next.Start.Sub(now), m.Message
 	}
-	up := r.memberUpgrade(run, member)
-	at, err := r.Upgrader.AtTarget(ctx, up)
 	switch {
-	case err != nil && m.Attempt == 0:
-		m.State, m.Message = v1alpha1.StatePending, "cannot read the cluster: "+err.Error()
+	case c.atErr != nil && m.Attempt == 0:
+		m.State, m.Message = v1alpha1.StatePending, "cannot read the cluster: "+c.atErr.Error()
 		return false, unreachableRetry, m.Message
-	case err != nil:
+	case c.atErr != nil:
 		// A retried member may not answer because its last attempt failed
 		// half-way (a control plane stopped for its upgrade); the upgrade
 		// itself knows how to resume that, so it starts anyway.
-	case at:
+	case c.atTarget:
 		m.State, m.CompletedTime, m.Message = v1alpha1.StateSkipped, mtime(now), "already at the target"
 		return false, 0, ""
 	}
@@ -154,7 +208,12 @@ func (r *RunReconciler) memberUpgrade(run *v1alpha1.UpdateRun, member *v1alpha1.
 // status.
 func (r *RunReconciler) startWorker(run *v1alpha1.UpdateRun, m *v1alpha1.MemberRunStatus) {
 	ns, name, member := run.Namespace, run.Name, m.Name
-	spec := run.DeepCopy()
+	// What the upgrade needs of the run, copied: the whole run is large
+	// (its status holds every member) and a wave starts hundreds.
+	spec := &v1alpha1.UpdateRun{
+		Spec:   v1alpha1.UpdateRunSpec{Upgrade: *run.Spec.Upgrade.DeepCopy()},
+		Status: v1alpha1.UpdateRunStatus{NodeImages: maps.Clone(run.Status.NodeImages)},
+	}
 	r.workers.Start(ns, name, member, m.Attempt, func(ctx context.Context, progress func(Progress)) error {
 		obj := &v1alpha1.Member{}
 		if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: member}, obj); err != nil {

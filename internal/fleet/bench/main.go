@@ -24,7 +24,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -36,7 +38,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -52,11 +53,25 @@ import (
 func main() {
 	sizes := flag.String("members", "10,100,1000", "fleet sizes to run, comma-separated")
 	dur := flag.Duration("upgrade", 2*time.Second, "simulated duration of one member upgrade")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the runs (the controller runs in this process) to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench-fleet:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench-fleet:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctrl.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, *sizes, *dur); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench-fleet:", err)
 		os.Exit(1)
 	}
@@ -67,7 +82,7 @@ type result struct {
 	makespan, ideal time.Duration
 	writes, reads   int64
 	simulated       int64
-	cpu             time.Duration
+	cpu, hubCPU     time.Duration
 	peakHeap        uint64
 	statusBytes     int
 }
@@ -106,20 +121,20 @@ func run(ctx context.Context, sizes string, dur time.Duration) error {
 		if err != nil || n < 1 {
 			return fmt.Errorf("-members %q: use positive numbers", s)
 		}
-		r, err := runOne(ctx, cfg, n, dur)
+		r, err := runOne(ctx, cfg, n, dur, hubCPU(dir))
 		if err != nil {
 			return err
 		}
 		results = append(results, r)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MEMBERS\tMAKESPAN\tIDEAL\tRATIO\tHUB WRITES/MEMBER\tHUB READS/MEMBER\tCPU\tCPU/MEMBER\tPEAK HEAP\tSTATUS SIZE")
+	fmt.Fprintln(tw, "MEMBERS\tMAKESPAN\tIDEAL\tRATIO\tHUB WRITES/MEMBER\tHUB READS/MEMBER\tCPU\tCPU/MEMBER\tPEAK HEAP\tSTATUS SIZE\tHUB API SERVER+ETCD CPU")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t%.0f MiB\t%d KiB\n", r.members,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t%.0f MiB\t%d KiB\t%s\n", r.members,
 			r.makespan.Round(10*time.Millisecond), r.ideal, r.makespan.Seconds()/r.ideal.Seconds(),
 			float64(r.writes)/float64(r.members), float64(r.reads)/float64(r.members),
 			r.cpu.Round(10*time.Millisecond), (r.cpu / time.Duration(r.members)).Round(10*time.Microsecond),
-			float64(r.peakHeap)/(1<<20), r.statusBytes/1024)
+			float64(r.peakHeap)/(1<<20), r.statusBytes/1024, r.hubCPU.Round(10*time.Millisecond))
 	}
 	tw.Flush()
 	fmt.Printf("(simulated member upgrades of %s each; the simulator's own write per member is not in HUB WRITES; load now %s)\n", dur, loadavg())
@@ -141,7 +156,7 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r)
 }
 
-func runOne(ctx context.Context, base *rest.Config, n int, dur time.Duration) (result, error) {
+func runOne(ctx context.Context, base *rest.Config, n int, dur time.Duration, hubCPU func() time.Duration) (result, error) {
 	ns := fmt.Sprintf("bench-%d", n)
 	setup, err := client.New(base, client.Options{Scheme: controllerScheme()})
 	if err != nil {
@@ -209,7 +224,19 @@ func runOne(ctx context.Context, base *rest.Config, n int, dur time.Duration) (r
 	go samplePeak(sampler, &peak)
 	writes.Store(0)
 	reads.Store(0)
-	cpu0 := cpuTime()
+	// The end is seen through a watch: polling a status of 150 KiB would
+	// load the hub (and this process) as much as the controller does.
+	watcher, err := client.NewWithWatch(base, client.Options{Scheme: controllerScheme()})
+	if err != nil {
+		return result{}, err
+	}
+	runs := &v1alpha1.UpdateRunList{}
+	w, err := watcher.Watch(ctx, runs, client.InNamespace(ns))
+	if err != nil {
+		return result{}, err
+	}
+	defer w.Stop()
+	cpu0, hub0 := cpuTime(), hubCPU()
 	start := time.Now()
 	run := &v1alpha1.UpdateRun{ObjectMeta: metav1.ObjectMeta{Name: "bench", Namespace: ns}, Spec: v1alpha1.UpdateRunSpec{
 		Strategy: &strategy, State: v1alpha1.RunStart, Upgrade: v1alpha1.UpgradeSpec{Type: v1alpha1.UpgradeFull, KubernetesVersion: "1.37.2"}}}
@@ -217,22 +244,59 @@ func runOne(ctx context.Context, base *rest.Config, n int, dur time.Duration) (r
 		return result{}, err
 	}
 	fmt.Printf("bench-fleet: %d members: running (ideal %s)\n", n, ideal)
-	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Minute, true, func(ctx context.Context) (bool, error) {
-		if err := setup.Get(ctx, client.ObjectKeyFromObject(run), run); err != nil {
-			return false, nil
+	timeout := time.After(30 * time.Minute)
+	for done := false; !done; {
+		select {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return result{}, fmt.Errorf("the watch of the run ended")
+			}
+			got, isRun := ev.Object.(*v1alpha1.UpdateRun)
+			if !isRun {
+				continue
+			}
+			run = got
+			if run.Status.State == v1alpha1.StateFailed {
+				return result{}, fmt.Errorf("the run failed: %s", run.Status.Error)
+			}
+			done = run.Status.State == v1alpha1.StateCompleted
+		case <-timeout:
+			return result{}, fmt.Errorf("the run did not complete in 30 minutes")
+		case <-ctx.Done():
+			return result{}, ctx.Err()
 		}
-		if run.Status.State == v1alpha1.StateFailed {
-			return false, fmt.Errorf("the run failed: %s", run.Status.Error)
-		}
-		return run.Status.State == v1alpha1.StateCompleted, nil
-	})
-	if err != nil {
-		return result{}, err
 	}
 	makespan := time.Since(start)
 	raw, _ := runtimeJSONSize(run)
 	return result{members: n, makespan: makespan, ideal: ideal, writes: writes.Load(), reads: reads.Load(),
-		simulated: simulated.Load(), cpu: cpuTime() - cpu0, peakHeap: peak.Load(), statusBytes: raw}, nil
+		simulated: simulated.Load(), cpu: cpuTime() - cpu0, hubCPU: hubCPU() - hub0, peakHeap: peak.Load(), statusBytes: raw}, nil
+}
+
+// hubCPU returns a function that reads the CPU time the hub's
+// kube-apiserver and etcd have used, from their pid files and /proc.
+func hubCPU(fleetDir string) func() time.Duration {
+	return func() time.Duration {
+		var total time.Duration
+		for _, name := range []string{"kube-apiserver", "etcd"} {
+			b, err := os.ReadFile(filepath.Join(fleetDir, "kwok", "clusters", "hub", "pids", name+".pid"))
+			if err != nil {
+				continue
+			}
+			stat, err := os.ReadFile(filepath.Join("/proc", strings.TrimSpace(string(b)), "stat"))
+			if err != nil {
+				continue
+			}
+			// Fields after the command (which may hold spaces): utime and
+			// stime are the 12th and 13th, in clock ticks (100 per second).
+			f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+			if len(f) > 12 {
+				ut, _ := strconv.ParseInt(f[11], 10, 64)
+				st, _ := strconv.ParseInt(f[12], 10, 64)
+				total += time.Duration(ut+st) * 10 * time.Millisecond
+			}
+		}
+		return total
+	}
 }
 
 func controllerScheme() *kruntime.Scheme {
@@ -243,7 +307,7 @@ func controllerScheme() *kruntime.Scheme {
 }
 
 // cpuTime is this process's user plus system CPU time; the controller runs
-// in it, and the bench's own work during a run is one poll every 50ms.
+// in it, and the bench's own work during a run is one watch of the run.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
