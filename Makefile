@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X upshift.dev/upshift/internal/buildinfo.Version=$(VERSION)
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build deps toolchain demo test e2e-sweep fuzz clean help bench-nodepool bench-cutover bench-preflight bench-fleet bench-go
+.PHONY: all build deps toolchain demo test e2e-sweep fuzz generate clean help bench-nodepool bench-cutover bench-preflight bench-fleet bench-go
 
 all: build
 
@@ -48,6 +48,24 @@ bench-fleet: toolchain ## Update runs of 10, 100 and 1000 simulated members on a
 
 bench-go: ## The go test benchmarks: drain-free engines (analysis, manifest reader, Azure routers)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/analysis/ ./internal/manifest/ ./internal/traffic/azure/
+
+CONTROLLER_GEN = $(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0
+
+generate: ## Regenerate deepcopy functions, CRDs and the controller's role from the kubebuilder markers
+	$(CONTROLLER_GEN) object paths=./api/... paths=./internal/window/...
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:dir=config/crd
+	$(CONTROLLER_GEN) rbac:roleName=upshift-controller paths=./internal/fleet/... paths=./internal/strategy/... output:rbac:artifacts:config=config/rbac
+
+# Every parser of user input, FUZZTIME each (go test -fuzz runs one target
+# at a time).
+FUZZTIME ?= 30s
+FUZZ_TARGETS = ./internal/manifest:FuzzRead ./internal/window:FuzzParse ./internal/version:FuzzParse \
+	./internal/nodepool:FuzzParseCount ./internal/analysis:FuzzConditions ./internal/cli/strategy:FuzzRead \
+	./internal/provider/aks:FuzzParseClusterRef ./internal/cli/canary:FuzzParseSteps ./internal/apply:FuzzDecode
+
+fuzz: ## Fuzz every parser of user input for FUZZTIME each (default 30s)
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "== $$pkg $$fn ($(FUZZTIME))"; $(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) 2>&1 | tail -2; done
 
 e2e-sweep: # Kill control planes a crashed test binary left behind
 	@pkill -f '[u]pshift-fleettest' 2>/dev/null || true

@@ -3,9 +3,8 @@
 // runs, blue-green upgrades, canary intakes) and the types they share, such
 // as the metric analysis of analysis_types.go.
 //
-// Deepcopy functions are generated; after editing a type run
-//
-//	go run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0 object paths=./api/...
+// Deepcopy functions and the CRDs in config/crd are generated; after
+// editing a type run `make generate` (controller-gen v0.23.0).
 //
 // +kubebuilder:object:generate=true
 // +groupName=upshift.dev

@@ -12,7 +12,7 @@ import (
 
 // Decode reads a multi-document YAML or JSON stream into objects, expanding
 // `kind: List`. Empty documents are skipped; a document without apiVersion
-// or kind is an error naming its index.
+// or kind (or a List item without them) is an error naming its index.
 func Decode(data []byte) ([]*unstructured.Unstructured, error) {
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	var out []*unstructured.Unstructured
@@ -37,7 +37,11 @@ func Decode(data []byte) ([]*unstructured.Unstructured, error) {
 				return nil, fmt.Errorf("document %d: %w", i, err)
 			}
 			for j := range list.Items {
-				out = append(out, &list.Items[j])
+				item := &list.Items[j]
+				if item.GetAPIVersion() == "" || item.GetKind() == "" {
+					return nil, fmt.Errorf("document %d: items[%d]: missing apiVersion or kind", i, j)
+				}
+				out = append(out, item)
 			}
 			continue
 		}
