@@ -67,4 +67,5 @@ $up fleet list --context upshift-hub
 $up local status
 echo
 echo "The fleet stays up: explore it with kubectl (export KUBECONFIG=$KUBECONFIG), 'bin/upshift --help',"
+echo "watch it in a browser with 'bin/upshift dashboard --context upshift-hub' (http://127.0.0.1:8090/),"
 echo "or remove it with 'bin/upshift local down'."

@@ -18,6 +18,7 @@ import (
 	canarycmd "upshift.dev/upshift/internal/cli/canary"
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	controllercmd "upshift.dev/upshift/internal/cli/controller"
+	dashboardcmd "upshift.dev/upshift/internal/cli/dashboard"
 	draincmd "upshift.dev/upshift/internal/cli/drain"
 	fleetcmd "upshift.dev/upshift/internal/cli/fleet"
 	gatecmd "upshift.dev/upshift/internal/cli/gate"
@@ -67,6 +68,7 @@ real control planes (upshift local up).
 		runcmd.NewCmd(f),
 		gatecmd.NewCmd(f),
 		observecmd.NewCmd(f),
+		dashboardcmd.NewCmd(f, nil),
 		bluegreencmd.NewCmd(f),
 		canarycmd.NewCmd(f),
 	)
