@@ -207,7 +207,13 @@ func TestUnreachableHubIsSaid(t *testing.T) {
 
 func TestPageAndHeaders(t *testing.T) {
 	h := hub.Start(t)
+	// Data from the hub that would end the page's inline script if it
+	// were not escaped.
+	h.Seed(t, &v1alpha1.UpdateRun{ObjectMeta: metav1.ObjectMeta{Name: "r"},
+		Spec:   v1alpha1.UpdateRunSpec{UpdateStrategyName: "s", Upgrade: v1alpha1.UpgradeSpec{Type: v1alpha1.UpgradeFull, KubernetesVersion: "1.37.2"}},
+		Status: v1alpha1.UpdateRunStatus{State: v1alpha1.StateFailed, Message: "</script><script>alert(1)</script>"}})
 	url := serve(t, h.Client, h.Namespace)
+	getState(t, url)
 	for path, want := range map[string]string{"/": "<title>upshift dashboard</title>", "/app.js": "EventSource", "/style.css": ".badge"} {
 		resp, err := http.Get(url + path)
 		if err != nil {
@@ -222,7 +228,17 @@ func TestPageAndHeaders(t *testing.T) {
 			t.Errorf("GET %s: Content-Security-Policy %q", path, csp)
 		}
 	}
-	resp, err := http.Post(url+"/api/state", "application/json", strings.NewReader("{}"))
+	resp, err := http.Get(url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `<script id="state" type="application/json">{`) || strings.Contains(string(page), "<script>alert") {
+		t.Errorf("the page's inline state is missing or not escaped:\n%s", page)
+	}
+
+	resp, err = http.Post(url+"/api/state", "application/json", strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,6 +128,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	assets, _ := fs.Sub(web.Files, "dashboard")
 	mux.Handle("GET /", http.FileServerFS(assets))
+	mux.HandleFunc("GET /{$}", s.serveIndex)
 	mux.HandleFunc("GET /api/state", s.serveState)
 	mux.HandleFunc("GET /api/events", s.serveEvents)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -144,6 +145,25 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// serveIndex serves the page with the last snapshot in it, so the page is
+// drawn as it loads rather than a round trip later. json.Marshal escapes
+// '<' and '>', so the data cannot end the script element it sits in.
+func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
+	page, err := fs.ReadFile(web.Files, "dashboard/index.html")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if b, _ := s.current(); b != nil {
+		inline := append([]byte(`<script id="state" type="application/json">`), b...)
+		inline = append(inline, []byte("</script>\n</body>")...)
+		page = bytes.Replace(page, []byte("</body>"), inline, 1)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(page)
 }
 
 func (s *Server) serveState(w http.ResponseWriter, r *http.Request) {

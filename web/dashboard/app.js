@@ -158,8 +158,10 @@ function setLive(on) {
 }
 
 function connect() {
-  // First the snapshot, so the page is drawn even where streams are slow.
-  fetch("api/state").then((r) => (r.ok ? r.json() : null)).then((s) => { if (s) draw(s); }).catch(() => {});
+  // The server puts its last snapshot in the page: draw it at once, then
+  // follow the stream.
+  const initial = document.getElementById("state");
+  if (initial && initial.textContent) draw(JSON.parse(initial.textContent));
   const events = new EventSource("api/events");
   events.addEventListener("state", (e) => { setLive(true); draw(JSON.parse(e.data)); });
   events.onerror = () => setLive(false); // EventSource reconnects by itself

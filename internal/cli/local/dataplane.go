@@ -150,6 +150,35 @@ func servesAll(st trafficlocal.State, clusters []string) bool {
 	return true
 }
 
+// dataPlaneOutcome is what starting the data plane in the background came
+// to.
+type dataPlaneOutcome struct {
+	skipped, started bool
+	err              error
+}
+
+// printFleet prints the clusters' table, with their ingresses, then where
+// the data plane serves, or why it does not: the clusters are fine without
+// it, so one that cannot start is a warning that says how to start it.
+func printFleet(ctx context.Context, io *cmdutil.IOStreams, fl *localfleet.Fleet, names []string, dp dataPlaneOutcome) error {
+	statuses, err := fl.Status(ctx, names...)
+	if err != nil {
+		return err
+	}
+	rows, st := withDataPlane(fl, statuses)
+	if err := printRows(io, rows); err != nil {
+		return err
+	}
+	switch {
+	case dp.skipped:
+	case dp.err != nil:
+		fmt.Fprintf(io.ErrOut, "\nwarning: the local data plane did not start: %v\n(start it with 'upshift local dataplane --gateway-address ADDRESS')\n", dp.err)
+	case st != nil:
+		printDataPlane(io, fl, *st, dp.started)
+	}
+	return nil
+}
+
 // printDataPlane tells where the data plane serves, on stderr like the
 // other hints.
 func printDataPlane(io *cmdutil.IOStreams, fl *localfleet.Fleet, st trafficlocal.State, started bool) {

@@ -33,7 +33,7 @@ plane in the background: one ingress per cluster that answers for an app
 weighted gateway in front of them (http://127.0.0.1:8080 by default). See
 'upshift local dataplane --help'.`,
 	}
-	cmd.AddCommand(newCmdUp(f, nil), newCmdDown(f, nil), newCmdStatus(f, nil), newCmdUpgradeControlPlane(f, nil), newCmdEnv(f),
+	cmd.AddCommand(newCmdUp(f, nil), newCmdStart(f, nil), newCmdDown(f, nil), newCmdStatus(f, nil), newCmdUpgradeControlPlane(f, nil), newCmdEnv(f),
 		newCmdDataPlane(f, nil), newCmdWeights(f, nil))
 	return cmd
 }

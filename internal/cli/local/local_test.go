@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -145,6 +147,47 @@ func TestUpRunsTheDataPlane(t *testing.T) {
 	code, cluster := fetch(t, "http://"+gw+"/shop/web/")
 	if code != 200 || cluster != "one" {
 		t.Fatalf("through the gateway: %d from %q", code, cluster)
+	}
+
+	// Everything stops at once, as in a reboot: kill -9 every process of
+	// the cluster and the data plane. 'local start' brings them back, with
+	// the data, the gateway's address and its weights.
+	killed := 0
+	pids, _ := filepath.Glob(filepath.Join(dir, "kwok", "clusters", "one", "pids", "*.pid"))
+	if last, err := trafficlocal.LastState(fl.DataPlaneDir()); err == nil && last.PID > 0 {
+		pids = append(pids, strconv.Itoa(last.PID))
+	}
+	for _, p := range pids {
+		raw := p
+		if b, err := os.ReadFile(p); err == nil {
+			raw = strings.TrimSpace(string(b))
+		}
+		if pid, err := strconv.Atoi(raw); err == nil && syscall.Kill(pid, syscall.SIGKILL) == nil {
+			killed++
+		}
+	}
+	if killed < 5 {
+		t.Fatalf("killed %d processes, want the cluster's and the data plane's", killed)
+	}
+	for deadline := time.Now().Add(10 * time.Second); trafficlocal.Running(fl.DataPlaneDir()) || len(fl.DeadComponents("one")) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the killed processes are still there")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, errOut, err = run(t, "local", "start")
+	if err != nil || !strings.Contains(errOut, "started ") || !strings.Contains(errOut, "Data plane started") {
+		t.Fatalf("start after kill -9: %v\n%s\n%s", err, out, errOut)
+	}
+	if code, cluster := fetch(t, "http://"+gw+"/shop/web/"); code != 200 || cluster != "one" {
+		t.Fatalf("through the gateway after start: %d from %q", code, cluster)
+	}
+	// Nothing stopped: start leaves it alone.
+	if _, errOut, err := run(t, "local", "start"); err != nil || !strings.Contains(errOut, "running") || !strings.Contains(errOut, "already running") {
+		t.Fatalf("start with everything running: %v\n%s", err, errOut)
+	}
+	if _, _, err := run(t, "local", "start", "nope"); err == nil || !strings.Contains(err.Error(), `cluster "nope" does not exist`) {
+		t.Errorf("start of a cluster that does not exist: %v", err)
 	}
 
 	_, errOut, err = run(t, "local", "down")

@@ -145,29 +145,15 @@ func upRun(cmd *cobra.Command, opts *UpOptions) error {
 		names[i] = s.Name
 	}
 	// The data plane starts before the table is printed, so the table
-	// has the ingress URLs. The clusters are fine without it, so one that
-	// cannot start is a warning that says how to start it, not a failed up.
-	var dpErr error
-	dpStarted := false
+	// has the ingress URLs.
+	dp := dataPlaneOutcome{skipped: opts.NoDataPlane}
 	if !opts.NoDataPlane {
-		_, dpStarted, dpErr = startDataPlane(cmd.Context(), opts.Fleet, opts.GatewayAddress, names)
+		_, dp.started, dp.err = startDataPlane(cmd.Context(), opts.Fleet, opts.GatewayAddress, names)
 	}
-	statuses, err := opts.Fleet.Status(cmd.Context(), names...)
-	if err != nil {
-		return err
-	}
-	rows, dp := withDataPlane(opts.Fleet, statuses)
-	if err := printRows(opts.IO, rows); err != nil {
+	if err := printFleet(cmd.Context(), opts.IO, opts.Fleet, names, dp); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "\nTo use the clusters:\n  %s\n  kubectl --context %s get nodes\n",
 		exportLine(opts.Fleet.KubeconfigPath()), localfleet.ContextName(names[len(names)-1]))
-	switch {
-	case opts.NoDataPlane:
-	case dpErr != nil:
-		fmt.Fprintf(opts.IO.ErrOut, "\nwarning: the local data plane did not start: %v\n(start it with 'upshift local dataplane', or 'upshift local up --gateway-address ...' next time)\n", dpErr)
-	case dp != nil:
-		printDataPlane(opts.IO, opts.Fleet, *dp, dpStarted)
-	}
 	return nil
 }

@@ -48,6 +48,10 @@ func ReadStatus(dir string) (State, bool, error) {
 	return s, true, err
 }
 
+// LastState returns what the last data plane of dir served, running or not
+// (its gateway address, to start the next one on the same).
+func LastState(dir string) (State, error) { return readState(dir) }
+
 // Running reports whether a data plane holds dir's lock.
 func Running(dir string) bool {
 	f, err := os.OpenFile(filepath.Join(dir, LockFileName), os.O_RDWR, 0)
