@@ -87,7 +87,7 @@ func actionRun(ctx context.Context, opts *ActionOptions) error {
 	if err != nil {
 		return err
 	}
-	bg, err := setAction(ctx, c, opts.Namespace, opts.Name, opts.Action, func(bg *v1alpha1.BlueGreenUpgrade) error {
+	bg, err := upgrades.SetAction(ctx, c, opts.Namespace, opts.Name, opts.Action, func(bg *v1alpha1.BlueGreenUpgrade) error {
 		return Allowed(bg, opts.Action)
 	})
 	if err != nil {

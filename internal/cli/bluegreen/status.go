@@ -2,7 +2,6 @@ package bluegreen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"upshift.dev/upshift/api/v1alpha1"
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	fleetcmd "upshift.dev/upshift/internal/cli/fleet"
+	"upshift.dev/upshift/internal/cli/hubobj"
 )
 
 // StatusOptions are the inputs of `upshift bluegreen status`.
@@ -75,7 +75,7 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 	if opts.Watch {
 		return watch(ctx, c, opts)
 	}
-	bg, err := get(ctx, c, opts.Namespace, opts.Name)
+	bg, err := upgrades.Get(ctx, c, opts.Namespace, opts.Name)
 	if err != nil {
 		return err
 	}
@@ -126,55 +126,16 @@ func exitStatus(bg *v1alpha1.BlueGreenUpgrade) error {
 	return nil
 }
 
-// watch polls the upgrade and prints a line for each change of phase or
-// message, then the whole view once it is at rest. It polls rather than
-// watches: it survives API server restarts and proxies that cut long
-// requests.
+// watch prints a line for each change of phase or message, then the
+// whole view once it is at rest.
 func watch(ctx context.Context, c client.Client, opts *StatusOptions) error {
-	interval := opts.Interval
-	if interval == 0 {
-		interval = time.Second
-	}
-	last, failures := "", 0
-	for {
-		bg, err := get(ctx, c, opts.Namespace, opts.Name)
-		switch {
-		case err == nil:
-			failures = 0
-			if opts.Output != cmdutil.OutputTable {
-				if line := bg.ResourceVersion; line != last {
-					last = line
-					if err := show(opts, bg); err != nil {
-						return err
-					}
-				}
-			} else if line := phaseOf(bg) + ": " + bg.Status.Message; line != last {
-				last = line
-				fmt.Fprintf(opts.IO.Out, "%s %s\n", opts.Now().UTC().Format(time.RFC3339), line)
-			}
-			if atRest(bg) {
-				if opts.Output == cmdutil.OutputTable {
-					fmt.Fprintln(opts.IO.Out)
-					Render(opts.IO.Out, bg, opts.Now(), opts.IO.IsStdoutTTY())
-				}
-				return exitStatus(bg)
-			}
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case errors.As(err, new(*notFoundError)):
-			return err
-		default:
-			failures++
-			if failures == 1 || failures%30 == 0 {
-				fmt.Fprintf(opts.IO.ErrOut, "warning: %v (retrying)\n", err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(interval):
-		}
-	}
+	return upgrades.Watch(ctx, c, opts.Namespace, opts.Name, hubobj.View[*v1alpha1.BlueGreenUpgrade]{
+		IO: opts.IO, Now: opts.Now, Interval: opts.Interval, Structured: opts.Output != cmdutil.OutputTable,
+		Show:   func(bg *v1alpha1.BlueGreenUpgrade) error { return show(opts, bg) },
+		Line:   func(bg *v1alpha1.BlueGreenUpgrade) string { return phaseOf(bg) + ": " + bg.Status.Message },
+		Render: func(bg *v1alpha1.BlueGreenUpgrade) { Render(opts.IO.Out, bg, opts.Now(), opts.IO.IsStdoutTTY()) },
+		AtRest: atRest, Exit: exitStatus,
+	})
 }
 
 // Render writes the upgrade as a short report, one aspect per line.

@@ -93,7 +93,7 @@ func actionRun(ctx context.Context, opts *ActionOptions) error {
 	if err != nil {
 		return err
 	}
-	ci, err := setAction(ctx, c, opts.Namespace, opts.Name, opts.Action, func(ci *v1alpha1.CanaryIntake) error {
+	ci, err := intakes.SetAction(ctx, c, opts.Namespace, opts.Name, opts.Action, func(ci *v1alpha1.CanaryIntake) error {
 		return Allowed(ci, opts.Action)
 	})
 	if err != nil {

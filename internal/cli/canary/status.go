@@ -2,7 +2,6 @@ package canary
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"upshift.dev/upshift/internal/cli/bluegreen"
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	fleetcmd "upshift.dev/upshift/internal/cli/fleet"
+	"upshift.dev/upshift/internal/cli/hubobj"
 )
 
 // StatusOptions are the inputs of `upshift canary status`.
@@ -40,10 +40,11 @@ canary clusters, the preflight, the traffic weights and whether they have
 propagated, and each step with its weight, bake and analysis.
 
 -w prints a line for every change until the intake comes to rest: Promoted,
-Aborted, Failed or Paused. With -o json or yaml the object is printed instead.
+Aborted, Failed, Paused or Finished. With -o json or yaml the object is
+printed instead.
 
-Exit status: 0 while it goes on and once Promoted; 3 when it is Aborted,
-Failed, or Paused for a person ('promote' or 'abort').
+Exit status: 0 while it goes on and once Promoted or Finished; 3 when it is
+Aborted, Failed, or Paused for a person ('promote' or 'abort').
 
 ` + cmdutil.ExitCodes,
 		Example: `  upshift canary status take-137
@@ -74,7 +75,7 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 	if opts.Watch {
 		return watch(ctx, c, opts)
 	}
-	ci, err := get(ctx, c, opts.Namespace, opts.Name)
+	ci, err := intakes.Get(ctx, c, opts.Namespace, opts.Name)
 	if err != nil {
 		return err
 	}
@@ -117,53 +118,16 @@ func exitStatus(ci *v1alpha1.CanaryIntake) error {
 	return nil
 }
 
-// watch polls the intake and prints a line for each change of phase, step
-// or message, then the whole view once it is at rest.
+// watch prints a line for each change of phase or message, then the
+// whole view once it is at rest.
 func watch(ctx context.Context, c client.Client, opts *StatusOptions) error {
-	interval := opts.Interval
-	if interval == 0 {
-		interval = time.Second
-	}
-	last, failures := "", 0
-	for {
-		ci, err := get(ctx, c, opts.Namespace, opts.Name)
-		switch {
-		case err == nil:
-			failures = 0
-			if opts.Output != cmdutil.OutputTable {
-				if ci.ResourceVersion != last {
-					last = ci.ResourceVersion
-					if err := show(opts, ci); err != nil {
-						return err
-					}
-				}
-			} else if line := phaseOf(ci) + ": " + ci.Status.Message; line != last {
-				last = line
-				fmt.Fprintf(opts.IO.Out, "%s %s\n", opts.Now().UTC().Format(time.RFC3339), line)
-			}
-			if atRest(ci) {
-				if opts.Output == cmdutil.OutputTable {
-					fmt.Fprintln(opts.IO.Out)
-					Render(opts.IO.Out, ci, opts.Now(), opts.IO.IsStdoutTTY())
-				}
-				return exitStatus(ci)
-			}
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case errors.As(err, new(*notFoundError)):
-			return err
-		default:
-			failures++
-			if failures == 1 || failures%30 == 0 {
-				fmt.Fprintf(opts.IO.ErrOut, "warning: %v (retrying)\n", err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(interval):
-		}
-	}
+	return intakes.Watch(ctx, c, opts.Namespace, opts.Name, hubobj.View[*v1alpha1.CanaryIntake]{
+		IO: opts.IO, Now: opts.Now, Interval: opts.Interval, Structured: opts.Output != cmdutil.OutputTable,
+		Show:   func(ci *v1alpha1.CanaryIntake) error { return show(opts, ci) },
+		Line:   func(ci *v1alpha1.CanaryIntake) string { return phaseOf(ci) + ": " + ci.Status.Message },
+		Render: func(ci *v1alpha1.CanaryIntake) { Render(opts.IO.Out, ci, opts.Now(), opts.IO.IsStdoutTTY()) },
+		AtRest: atRest, Exit: exitStatus,
+	})
 }
 
 // Render writes the intake as a short report: one aspect per line, then a

@@ -1,0 +1,161 @@
+// Package hubobj reads and steers, for the CLI, the hub objects people act
+// on while the controller carries them out: blue-green upgrades and canary
+// intakes. Both commands share the read that says what to do when the
+// object does not exist, the write of spec.action, and the -w loop.
+package hubobj
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"upshift.dev/upshift/internal/cli/cmdutil"
+	fleetcmd "upshift.dev/upshift/internal/cli/fleet"
+)
+
+// Kind describes one kind of object.
+type Kind[T client.Object] struct {
+	// Noun names it in messages: "blue-green upgrade".
+	Noun string
+	// Start is the command that creates one: "upshift bluegreen start".
+	Start string
+	// New returns an empty object.
+	New func() T
+	// Action returns the object's spec.action.
+	Action func(T) *string
+}
+
+// NotFoundError is an object that does not exist.
+type NotFoundError struct{ Noun, Name, Namespace, Start string }
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("%s %q not found in namespace %s; start one with '%s %s ...'", e.Noun, e.Name, e.Namespace, e.Start, e.Name)
+}
+
+// Get reads the object; one that does not exist is a *NotFoundError.
+func (k Kind[T]) Get(ctx context.Context, c client.Client, ns, name string) (T, error) {
+	obj := k.New()
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+		var zero T
+		if apierrors.IsNotFound(err) {
+			return zero, &NotFoundError{Noun: k.Noun, Name: name, Namespace: ns, Start: k.Start}
+		}
+		return zero, fleetcmd.HubError(err, fmt.Sprintf("read %s %q", k.Noun, name), ns)
+	}
+	return obj, nil
+}
+
+// SetAction writes spec.action with a patch that carries the
+// resourceVersion, retried from a fresh read on conflict; check refuses an
+// action the object's phase cannot take. The controller acts on an action
+// once per generation, so asking again for the action already there first
+// clears it: the second write then is a new generation.
+func (k Kind[T]) SetAction(ctx context.Context, c client.Client, ns, name, action string, check func(T) error) (T, error) {
+	var obj T
+	write := func(value string) error {
+		return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			var err error
+			if obj, err = k.Get(ctx, c, ns, name); err != nil {
+				return err
+			}
+			if err := check(obj); err != nil {
+				return err
+			}
+			orig := obj.DeepCopyObject().(client.Object)
+			*k.Action(obj) = value
+			if err := c.Patch(ctx, obj, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+				if apierrors.IsConflict(err) {
+					return err
+				}
+				return fleetcmd.HubError(err, fmt.Sprintf("set the action of %s %q", k.Noun, name), ns)
+			}
+			return nil
+		})
+	}
+	cur, err := k.Get(ctx, c, ns, name)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	if *k.Action(cur) == action {
+		if err := write(""); err != nil {
+			var zero T
+			return zero, err
+		}
+	}
+	return obj, write(action)
+}
+
+// View is how Watch shows one object.
+type View[T client.Object] struct {
+	IO  *cmdutil.IOStreams
+	Now func() time.Time
+	// Structured prints the whole object at every change (-o json|yaml)
+	// with Show; otherwise a timestamped Line at every change, and Render
+	// once at rest.
+	Structured bool
+	Show       func(T) error
+	Line       func(T) string
+	Render     func(T)
+	// AtRest ends the watch, with Exit's error.
+	AtRest func(T) bool
+	Exit   func(T) error
+	// Interval between reads; a second when zero.
+	Interval time.Duration
+}
+
+// Watch polls the object and prints what changed until it comes to rest.
+// It polls rather than watches: it survives API server restarts and
+// proxies that cut long requests; read errors are retried and said, once
+// and then every thirtieth time.
+func (k Kind[T]) Watch(ctx context.Context, c client.Client, ns, name string, v View[T]) error {
+	interval := v.Interval
+	if interval == 0 {
+		interval = time.Second
+	}
+	last, failures := "", 0
+	for {
+		obj, err := k.Get(ctx, c, ns, name)
+		switch {
+		case err == nil:
+			failures = 0
+			if v.Structured {
+				if rv := obj.GetResourceVersion(); rv != last {
+					last = rv
+					if err := v.Show(obj); err != nil {
+						return err
+					}
+				}
+			} else if line := v.Line(obj); line != last {
+				last = line
+				fmt.Fprintf(v.IO.Out, "%s %s\n", v.Now().UTC().Format(time.RFC3339), line)
+			}
+			if v.AtRest(obj) {
+				if !v.Structured {
+					fmt.Fprintln(v.IO.Out)
+					v.Render(obj)
+				}
+				return v.Exit(obj)
+			}
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.As(err, new(*NotFoundError)):
+			return err
+		default:
+			failures++
+			if failures == 1 || failures%30 == 0 {
+				fmt.Fprintf(v.IO.ErrOut, "warning: %v (retrying)\n", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(interval):
+		}
+	}
+}
