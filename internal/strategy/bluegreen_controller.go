@@ -2,19 +2,12 @@ package strategy
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"upshift.dev/upshift/api/v1alpha1"
 )
@@ -53,60 +46,28 @@ func (r *BlueGreenReconciler) init() *core {
 // SetupWithManager registers the reconciler: upgrades are looked at when
 // their spec or annotations change, and when one of their jobs reports.
 func (r *BlueGreenReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if err := r.Tools.check(); err != nil {
-		return err
-	}
-	co := r.init()
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.BlueGreenUpgrade{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		WatchesRawSource(source.Channel(co.wake, &handler.EnqueueRequestForObject{})).
-		Complete(r)
+	return r.init().setup(mgr, &v1alpha1.BlueGreenUpgrade{}, r)
 }
 
 // Reconcile moves one upgrade as far as it can go now: read it fresh,
 // decide from its status, write the status, and only then act.
 func (r *BlueGreenReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	co := r.init()
 	bg := &v1alpha1.BlueGreenUpgrade{}
-	if err := co.reader.Get(ctx, req.NamespacedName, bg); err != nil {
-		if apierrors.IsNotFound(err) {
-			co.workers.Stop(req.Namespace, req.Name)
-			return ctrl.Result{}, nil
+	return r.init().reconcile(ctx, req, bg, "blue-green upgrade", func(p *pass) (time.Duration, error) {
+		after, err := (&blueGreen{pass: p, bg: bg}).advance(ctx)
+		if err != nil {
+			return 0, err
 		}
-		return ctrl.Result{}, err
-	}
-	if !bg.DeletionTimestamp.IsZero() {
-		// Clusters are never deleted with the object: finish first.
-		co.workers.Stop(req.Namespace, req.Name)
-		return ctrl.Result{}, nil
-	}
-	before := bg.Status.DeepCopy()
-	p := &pass{core: co, obj: bg, now: co.clock.Now()}
-	after, err := (&blueGreen{pass: p, bg: bg}).advance(ctx)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	st := &bg.Status
-	st.ObservedGeneration = bg.Generation
-	setConditions(&st.Conditions, conditionInputs{
-		gen: bg.Generation, now: p.now, policy: bg.Spec.Preflight, preflight: st.Preflight,
-		inPreflight: st.Phase == v1alpha1.BlueGreenPreflight, cluster: st.Green,
-		clusterError: st.Phase == v1alpha1.BlueGreenFailed && st.FailedPhase != v1alpha1.BlueGreenPreflight && st.FailedPhase != v1alpha1.BlueGreenPending,
-		traffic:      st.Traffic, analysis: currentBlueGreenAnalysis(st),
+		st := &bg.Status
+		st.ObservedGeneration = bg.Generation
+		setConditions(&st.Conditions, conditionInputs{
+			gen: bg.Generation, now: p.now, policy: bg.Spec.Preflight, preflight: st.Preflight,
+			inPreflight: st.Phase == v1alpha1.BlueGreenPreflight, cluster: st.Green,
+			clusterError: st.Phase == v1alpha1.BlueGreenFailed && st.FailedPhase != v1alpha1.BlueGreenPreflight && st.FailedPhase != v1alpha1.BlueGreenPending,
+			traffic:      st.Traffic, analysis: currentBlueGreenAnalysis(st),
+		})
+		return after, nil
 	})
-	if !equality.Semantic.DeepEqual(before, st) {
-		if err := co.writeStatus(ctx, bg); err != nil {
-			if apierrors.IsConflict(err) {
-				return ctrl.Result{Requeue: true}, nil
-			}
-			return ctrl.Result{}, fmt.Errorf("failed to write the status of blue-green upgrade %s: %w", req.NamespacedName, err)
-		}
-	}
-	p.fx.apply(co.workers, bg.Namespace, bg.Name)
-	if after == 0 {
-		return ctrl.Result{}, nil
-	}
-	return ctrl.Result{RequeueAfter: requeue(after)}, nil
 }
 
 // currentBlueGreenAnalysis is the analysis the AnalysisHealthy condition

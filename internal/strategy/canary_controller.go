@@ -2,18 +2,12 @@ package strategy
 
 import (
 	"context"
-	"fmt"
+	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"upshift.dev/upshift/api/v1alpha1"
 )
@@ -44,63 +38,32 @@ func (r *CanaryReconciler) init() *core {
 // SetupWithManager registers the reconciler: intakes are looked at when
 // their spec or annotations change, and when one of their jobs reports.
 func (r *CanaryReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if err := r.Tools.check(); err != nil {
-		return err
-	}
-	co := r.init()
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.CanaryIntake{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		WatchesRawSource(source.Channel(co.wake, &handler.EnqueueRequestForObject{})).
-		Complete(r)
+	return r.init().setup(mgr, &v1alpha1.CanaryIntake{}, r)
 }
 
 // Reconcile moves one intake as far as it can go now: read it fresh,
 // decide from its status, write the status, and only then act.
 func (r *CanaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	co := r.init()
 	ci := &v1alpha1.CanaryIntake{}
-	if err := co.reader.Get(ctx, req.NamespacedName, ci); err != nil {
-		if apierrors.IsNotFound(err) {
-			co.workers.Stop(req.Namespace, req.Name)
-			return ctrl.Result{}, nil
+	return r.init().reconcile(ctx, req, ci, "canary intake", func(p *pass) (time.Duration, error) {
+		after, err := (&canary{pass: p, ci: ci}).advance(ctx)
+		if err != nil {
+			return 0, err
 		}
-		return ctrl.Result{}, err
-	}
-	if !ci.DeletionTimestamp.IsZero() {
-		co.workers.Stop(req.Namespace, req.Name)
-		return ctrl.Result{}, nil
-	}
-	before := ci.Status.DeepCopy()
-	p := &pass{core: co, obj: ci, now: co.clock.Now()}
-	after, err := (&canary{pass: p, ci: ci}).advance(ctx)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	st := &ci.Status
-	st.ObservedGeneration = ci.Generation
-	var current *v1alpha1.AnalysisStatus
-	if i := int(st.CurrentStep); i < len(st.Steps) {
-		current = st.Steps[i].Analysis
-	}
-	setConditions(&st.Conditions, conditionInputs{
-		gen: ci.Generation, now: p.now, policy: ci.Spec.Preflight, preflight: st.Preflight,
-		inPreflight: st.Phase == v1alpha1.CanaryPreflight, cluster: st.Canary,
-		clusterError: st.Phase == v1alpha1.CanaryFailed && st.FailedPhase != v1alpha1.CanaryPreflight && st.FailedPhase != "",
-		traffic:      st.Traffic, analysis: current,
+		st := &ci.Status
+		st.ObservedGeneration = ci.Generation
+		var current *v1alpha1.AnalysisStatus
+		if i := int(st.CurrentStep); i < len(st.Steps) {
+			current = st.Steps[i].Analysis
+		}
+		setConditions(&st.Conditions, conditionInputs{
+			gen: ci.Generation, now: p.now, policy: ci.Spec.Preflight, preflight: st.Preflight,
+			inPreflight: st.Phase == v1alpha1.CanaryPreflight, cluster: st.Canary,
+			clusterError: st.Phase == v1alpha1.CanaryFailed && st.FailedPhase != v1alpha1.CanaryPreflight && st.FailedPhase != "",
+			traffic:      st.Traffic, analysis: current,
+		})
+		return after, nil
 	})
-	if !equality.Semantic.DeepEqual(before, st) {
-		if err := co.writeStatus(ctx, ci); err != nil {
-			if apierrors.IsConflict(err) {
-				return ctrl.Result{Requeue: true}, nil
-			}
-			return ctrl.Result{}, fmt.Errorf("failed to write the status of canary intake %s: %w", req.NamespacedName, err)
-		}
-	}
-	p.fx.apply(co.workers, ci.Namespace, ci.Name)
-	if after == 0 {
-		return ctrl.Result{}, nil
-	}
-	return ctrl.Result{RequeueAfter: requeue(after)}, nil
 }
 
 // DefaultSteps are the seed's canary steps: 20%, 50%, 100%.
