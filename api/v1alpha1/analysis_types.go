@@ -51,6 +51,14 @@ func (p AnalysisPhase) Completed() bool {
 // +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 type Duration string
 
+// DurationOf renders d for a spec; zero is "" (not set).
+func DurationOf(d time.Duration) Duration {
+	if d == 0 {
+		return ""
+	}
+	return Duration(d.String())
+}
+
 // Parse returns the duration; "" is zero.
 func (d Duration) Parse() (time.Duration, error) {
 	if d == "" {

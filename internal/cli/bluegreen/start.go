@@ -7,10 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"upshift.dev/upshift/api/v1alpha1"
 	"upshift.dev/upshift/internal/cli/cmdutil"
@@ -134,10 +132,10 @@ func (o *StartOptions) Build() (*corev1.ConfigMap, *v1alpha1.BlueGreenUpgrade, e
 		BlueMember:       o.Blue,
 		Green:            v1alpha1.NewClusterSpec{Provider: o.GreenProvider, ClusterName: o.GreenCluster, KubernetesVersion: o.KubernetesVersion},
 		Manifests:        v1alpha1.ManifestBundle{ConfigMap: strategy.BundleName(o.Name)},
-		ReadinessTimeout: duration(o.ReadinessTimeout),
+		ReadinessTimeout: v1alpha1.DurationOf(o.ReadinessTimeout),
 		Traffic:          traffic,
-		BakeTime:         duration(o.Bake),
-		RetainBlueFor:    duration(o.RetainBlue),
+		BakeTime:         v1alpha1.DurationOf(o.Bake),
+		RetainBlueFor:    v1alpha1.DurationOf(o.RetainBlue),
 		Preflight:        v1alpha1.PreflightPolicy{Skip: o.SkipPreflight, IgnoreErrors: o.IgnorePreflight},
 	}
 	if o.PreSwitchFile != "" {
@@ -163,50 +161,20 @@ func (o *StartOptions) Build() (*corev1.ConfigMap, *v1alpha1.BlueGreenUpgrade, e
 // LabelUpgrade marks the ConfigMap start packs for an upgrade.
 const LabelUpgrade = "upshift.dev/bluegreen-upgrade"
 
-// duration renders a flag value for the CRD; 0 is "not set".
-func duration(d time.Duration) v1alpha1.Duration {
-	if d == 0 {
-		return ""
-	}
-	return v1alpha1.Duration(d.String())
-}
-
 func startRun(ctx context.Context, opts *StartOptions) error {
 	cm, bg, err := opts.Build()
 	if err != nil {
 		return err
 	}
 	if opts.DryRun {
-		if err := cmdutil.PrintStructured(opts.IO.Out, cmdutil.OutputYAML, cm); err != nil {
-			return err
-		}
-		fmt.Fprintln(opts.IO.Out, "---")
-		return cmdutil.PrintStructured(opts.IO.Out, cmdutil.OutputYAML, bg)
+		return upgrades.Create(ctx, nil, opts.IO, cm, bg, true, "")
 	}
 	c, err := opts.Client()
 	if err != nil {
 		return err
 	}
-	if err := c.Create(ctx, cm); err != nil {
-		if apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("ConfigMap %s already exists in %s: an upgrade named %s was started before; watch it with 'upshift bluegreen status %s%s', or delete the ConfigMap to start afresh",
-				cm.Name, opts.Namespace, opts.Name, opts.Name, nsFlag(opts.Namespace))
-		}
-		return fleetcmd.HubError(err, "create ConfigMap "+cm.Name, opts.Namespace)
-	}
-	if err := c.Create(ctx, bg); err != nil {
-		_ = c.Delete(ctx, cm)
-		if apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("blue-green upgrade %q already exists; watch it with 'upshift bluegreen status %s%s'", opts.Name, opts.Name, nsFlag(opts.Namespace))
-		}
-		return fleetcmd.HubError(err, fmt.Sprintf("create blue-green upgrade %q", opts.Name), opts.Namespace)
-	}
-	// The ConfigMap goes with the upgrade when it is deleted.
-	orig := cm.DeepCopy()
-	if err := controllerutil.SetOwnerReference(bg, cm, c.Scheme()); err == nil {
-		if err := c.Patch(ctx, cm, client.MergeFrom(orig)); err != nil {
-			fmt.Fprintf(opts.IO.ErrOut, "warning: ConfigMap %s is not owned by the upgrade (%v); delete it yourself with the upgrade\n", cm.Name, err)
-		}
+	if err := upgrades.Create(ctx, c, opts.IO, cm, bg, false, "upshift bluegreen status"); err != nil {
+		return err
 	}
 	fmt.Fprintf(opts.IO.Out, "Started blue-green upgrade %q: %s -> new cluster %s at %s, %d manifest files in ConfigMap %s.\nFollow it with 'upshift bluegreen status %s -w%s'\n",
 		opts.Name, opts.Blue, opts.GreenCluster, opts.KubernetesVersion, len(cm.Data), cm.Name, opts.Name, nsFlag(opts.Namespace))

@@ -9,10 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"upshift.dev/upshift/api/v1alpha1"
 	"upshift.dev/upshift/internal/cli/cmdutil"
@@ -150,7 +148,7 @@ func (o *StartOptions) Build() (*corev1.ConfigMap, *v1alpha1.CanaryIntake, error
 		Traffic:          traffic,
 		Steps:            steps,
 		Bake:             v1alpha1.Duration(o.Bake.String()),
-		RetainStableFor:  retainFor(o.RetainStable),
+		RetainStableFor:  v1alpha1.DurationOf(o.RetainStable),
 		Preflight:        v1alpha1.PreflightPolicy{Skip: o.SkipPreflight, IgnoreErrors: o.IgnorePreflight},
 	}
 	if o.AnalysisFile != "" {
@@ -177,45 +175,16 @@ func startRun(ctx context.Context, opts *StartOptions) error {
 		return err
 	}
 	if opts.DryRun {
-		if err := cmdutil.PrintStructured(opts.IO.Out, cmdutil.OutputYAML, cm); err != nil {
-			return err
-		}
-		fmt.Fprintln(opts.IO.Out, "---")
-		return cmdutil.PrintStructured(opts.IO.Out, cmdutil.OutputYAML, ci)
+		return intakes.Create(ctx, nil, opts.IO, cm, ci, true, "")
 	}
 	c, err := opts.Client()
 	if err != nil {
 		return err
 	}
-	if err := c.Create(ctx, cm); err != nil {
-		if apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("ConfigMap %s already exists in %s: an intake named %s was started before; watch it with 'upshift canary status %s%s', or delete the ConfigMap to start afresh",
-				cm.Name, opts.Namespace, opts.Name, opts.Name, nsFlag(opts.Namespace))
-		}
-		return fleetcmd.HubError(err, "create ConfigMap "+cm.Name, opts.Namespace)
-	}
-	if err := c.Create(ctx, ci); err != nil {
-		_ = c.Delete(ctx, cm)
-		if apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("canary intake %q already exists; watch it with 'upshift canary status %s%s'", opts.Name, opts.Name, nsFlag(opts.Namespace))
-		}
-		return fleetcmd.HubError(err, fmt.Sprintf("create canary intake %q", opts.Name), opts.Namespace)
-	}
-	orig := cm.DeepCopy()
-	if err := controllerutil.SetOwnerReference(ci, cm, c.Scheme()); err == nil {
-		if err := c.Patch(ctx, cm, client.MergeFrom(orig)); err != nil {
-			fmt.Fprintf(opts.IO.ErrOut, "warning: ConfigMap %s is not owned by the intake (%v); delete it yourself with the intake\n", cm.Name, err)
-		}
+	if err := intakes.Create(ctx, c, opts.IO, cm, ci, false, "upshift canary status"); err != nil {
+		return err
 	}
 	fmt.Fprintf(opts.IO.Out, "Started canary intake %q: new cluster %s at %s next to %s, steps %s.\nFollow it with 'upshift canary status %s -w%s'\n",
 		opts.Name, opts.CanaryCluster, opts.KubernetesVersion, opts.Stable, opts.Steps, opts.Name, nsFlag(opts.Namespace))
 	return nil
-}
-
-// retainFor renders --retain-stable for the CRD; 0 is "until finish".
-func retainFor(d time.Duration) v1alpha1.Duration {
-	if d == 0 {
-		return ""
-	}
-	return v1alpha1.Duration(d.String())
 }

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	fleetcmd "upshift.dev/upshift/internal/cli/fleet"
@@ -89,6 +91,43 @@ func (k Kind[T]) SetAction(ctx context.Context, c client.Client, ns, name, actio
 		}
 	}
 	return obj, write(action)
+}
+
+// Create creates obj and the ConfigMap of manifests it names, the
+// ConfigMap first and owned by obj afterwards, so it goes when obj is
+// deleted; obj failing takes the ConfigMap back. With dryRun both are
+// printed as YAML instead. status is the command that shows obj.
+func (k Kind[T]) Create(ctx context.Context, c client.Client, io *cmdutil.IOStreams, cm *corev1.ConfigMap, obj T, dryRun bool, status string) error {
+	if dryRun {
+		if err := cmdutil.PrintStructured(io.Out, cmdutil.OutputYAML, cm); err != nil {
+			return err
+		}
+		fmt.Fprintln(io.Out, "---")
+		return cmdutil.PrintStructured(io.Out, cmdutil.OutputYAML, obj)
+	}
+	ns, name := obj.GetNamespace(), obj.GetName()
+	watch := fmt.Sprintf("'%s %s%s'", status, name, fleetcmd.NamespaceArg(ns))
+	if err := c.Create(ctx, cm); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("ConfigMap %s already exists in %s: a %s named %s was started before; watch it with %s, or delete the ConfigMap to start afresh",
+				cm.Name, ns, k.Noun, name, watch)
+		}
+		return fleetcmd.HubError(err, "create ConfigMap "+cm.Name, ns)
+	}
+	if err := c.Create(ctx, obj); err != nil {
+		_ = c.Delete(ctx, cm)
+		if apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("%s %q already exists; watch it with %s", k.Noun, name, watch)
+		}
+		return fleetcmd.HubError(err, fmt.Sprintf("create %s %q", k.Noun, name), ns)
+	}
+	orig := cm.DeepCopy()
+	if err := controllerutil.SetOwnerReference(obj, cm, c.Scheme()); err == nil {
+		if err := c.Patch(ctx, cm, client.MergeFrom(orig)); err != nil {
+			fmt.Fprintf(io.ErrOut, "warning: ConfigMap %s is not owned by the %s (%v); delete it yourself with the %s\n", cm.Name, k.Noun, err, k.Noun)
+		}
+	}
+	return nil
 }
 
 // View is how Watch shows one object.

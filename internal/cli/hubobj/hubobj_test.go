@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"upshift.dev/upshift/api/v1alpha1"
 	"upshift.dev/upshift/internal/cli/cmdutil"
@@ -90,5 +92,31 @@ func TestWatchPrintsChangesUntilAtRest(t *testing.T) {
 	var nf *NotFoundError
 	if err := upgrades.Watch(ctx, h.Client, h.Namespace, "gone", View[*v1alpha1.BlueGreenUpgrade]{IO: ios, Now: time.Now}); !errors.As(err, &nf) {
 		t.Errorf("watch of a missing object: %v", err)
+	}
+}
+
+func TestCreateOwnsTheManifestsAndRefusesATwin(t *testing.T) {
+	ctx := context.Background()
+	h := hub.Start(t)
+	ios, _, _, _ := cmdutil.Test()
+	objs := func() (*corev1.ConfigMap, *v1alpha1.BlueGreenUpgrade) {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "shop-manifests", Namespace: h.Namespace}, Data: map[string]string{"a.yaml": "kind: Namespace"}}
+		bg := &v1alpha1.BlueGreenUpgrade{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: h.Namespace},
+			Spec: v1alpha1.BlueGreenUpgradeSpec{BlueMember: "prod", Green: v1alpha1.NewClusterSpec{ClusterName: "green", KubernetesVersion: "1.37.2"},
+				Manifests: v1alpha1.ManifestBundle{ConfigMap: "shop-manifests"}}}
+		return cm, bg
+	}
+	cm, bg := objs()
+	if err := upgrades.Create(ctx, h.Client, ios, cm, bg, false, "upshift bluegreen status"); err != nil {
+		t.Fatal(err)
+	}
+	got := &corev1.ConfigMap{}
+	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(cm), got); err != nil || len(got.OwnerReferences) != 1 || got.OwnerReferences[0].Name != "shop" {
+		t.Fatalf("ConfigMap %+v, %v: want it owned by the upgrade", got.OwnerReferences, err)
+	}
+	cm, bg = objs()
+	err := upgrades.Create(ctx, h.Client, ios, cm, bg, false, "upshift bluegreen status")
+	if err == nil || !strings.Contains(err.Error(), "a blue-green upgrade named shop was started before; watch it with 'upshift bluegreen status shop -n "+h.Namespace+"'") {
+		t.Fatalf("a second start: %v", err)
 	}
 }
