@@ -36,7 +36,7 @@ func nsFlag(ns string) string { return fleetcmd.NamespaceArg(ns) }
 
 // upgrades reads and steers BlueGreenUpgrades.
 var upgrades = hubobj.Kind[*v1alpha1.BlueGreenUpgrade]{
-	Noun: "blue-green upgrade", Start: "upshift bluegreen start",
+	Noun: "blue-green upgrade", Start: "upshift bluegreen start", BundleLabel: LabelUpgrade,
 	New:    func() *v1alpha1.BlueGreenUpgrade { return &v1alpha1.BlueGreenUpgrade{} },
 	Action: func(bg *v1alpha1.BlueGreenUpgrade) *string { return &bg.Spec.Action },
 }

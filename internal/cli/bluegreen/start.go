@@ -13,6 +13,7 @@ import (
 	"upshift.dev/upshift/api/v1alpha1"
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	fleetcmd "upshift.dev/upshift/internal/cli/fleet"
+	"upshift.dev/upshift/internal/cli/hubobj"
 	"upshift.dev/upshift/internal/strategy"
 )
 
@@ -152,8 +153,7 @@ func (o *StartOptions) Build() (*corev1.ConfigMap, *v1alpha1.BlueGreenUpgrade, e
 		return nil, nil, fmt.Errorf("the upgrade would fail at once: %w", errs.ToAggregate())
 	}
 	meta := metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace}
-	cm := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, Data: data,
-		ObjectMeta: metav1.ObjectMeta{Name: spec.Manifests.ConfigMap, Namespace: o.Namespace, Labels: map[string]string{LabelUpgrade: o.Name}}}
+	cm := upgrades.Bundle(o.Namespace, o.Name, spec.Manifests.ConfigMap, data)
 	bg := &v1alpha1.BlueGreenUpgrade{TypeMeta: metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "BlueGreenUpgrade"}, ObjectMeta: meta, Spec: spec}
 	return cm, bg, nil
 }
@@ -167,13 +167,13 @@ func startRun(ctx context.Context, opts *StartOptions) error {
 		return err
 	}
 	if opts.DryRun {
-		return upgrades.Create(ctx, nil, opts.IO, cm, bg, true, "")
+		return hubobj.PrintDryRun(opts.IO, cm, bg)
 	}
 	c, err := opts.Client()
 	if err != nil {
 		return err
 	}
-	if err := upgrades.Create(ctx, c, opts.IO, cm, bg, false, "upshift bluegreen status"); err != nil {
+	if err := upgrades.Create(ctx, c, opts.IO, cm, bg, "upshift bluegreen status"); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.Out, "Started blue-green upgrade %q: %s -> new cluster %s at %s, %d manifest files in ConfigMap %s.\nFollow it with 'upshift bluegreen status %s -w%s'\n",

@@ -72,25 +72,11 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 	if err != nil {
 		return err
 	}
+	v := view(opts)
 	if opts.Watch {
-		return watch(ctx, c, opts)
+		return upgrades.Watch(ctx, c, opts.Namespace, opts.Name, v)
 	}
-	bg, err := upgrades.Get(ctx, c, opts.Namespace, opts.Name)
-	if err != nil {
-		return err
-	}
-	if err := show(opts, bg); err != nil {
-		return err
-	}
-	return exitStatus(bg)
-}
-
-func show(opts *StatusOptions, bg *v1alpha1.BlueGreenUpgrade) error {
-	if opts.Output != cmdutil.OutputTable {
-		return cmdutil.PrintStructured(opts.IO.Out, opts.Output, bg)
-	}
-	Render(opts.IO.Out, bg, opts.Now(), opts.IO.IsStdoutTTY())
-	return nil
+	return upgrades.Show(ctx, c, opts.Namespace, opts.Name, v)
 }
 
 // atRest reports whether the upgrade has come to a point where only a
@@ -126,16 +112,19 @@ func exitStatus(bg *v1alpha1.BlueGreenUpgrade) error {
 	return nil
 }
 
-// watch prints a line for each change of phase or message, then the
-// whole view once it is at rest.
-func watch(ctx context.Context, c client.Client, opts *StatusOptions) error {
-	return upgrades.Watch(ctx, c, opts.Namespace, opts.Name, hubobj.View[*v1alpha1.BlueGreenUpgrade]{
+// view shows the object: a line for each change of phase or message
+// while watched, then (or at once) the whole report, or the object itself
+// with -o json|yaml.
+func view(opts *StatusOptions) hubobj.View[*v1alpha1.BlueGreenUpgrade] {
+	return hubobj.View[*v1alpha1.BlueGreenUpgrade]{
 		IO: opts.IO, Now: opts.Now, Interval: opts.Interval, Structured: opts.Output != cmdutil.OutputTable,
-		Show:   func(bg *v1alpha1.BlueGreenUpgrade) error { return show(opts, bg) },
+		Show: func(bg *v1alpha1.BlueGreenUpgrade) error {
+			return cmdutil.PrintStructured(opts.IO.Out, opts.Output, bg)
+		},
 		Line:   func(bg *v1alpha1.BlueGreenUpgrade) string { return phaseOf(bg) + ": " + bg.Status.Message },
 		Render: func(bg *v1alpha1.BlueGreenUpgrade) { Render(opts.IO.Out, bg, opts.Now(), opts.IO.IsStdoutTTY()) },
 		AtRest: atRest, Exit: exitStatus,
-	})
+	}
 }
 
 // Render writes the upgrade as a short report, one aspect per line.

@@ -34,7 +34,7 @@ func nsFlag(ns string) string { return fleetcmd.NamespaceArg(ns) }
 
 // intakes reads and steers CanaryIntakes.
 var intakes = hubobj.Kind[*v1alpha1.CanaryIntake]{
-	Noun: "canary intake", Start: "upshift canary start",
+	Noun: "canary intake", Start: "upshift canary start", BundleLabel: LabelIntake,
 	New:    func() *v1alpha1.CanaryIntake { return &v1alpha1.CanaryIntake{} },
 	Action: func(ci *v1alpha1.CanaryIntake) *string { return &ci.Spec.Action },
 }

@@ -15,6 +15,7 @@ import (
 	"upshift.dev/upshift/api/v1alpha1"
 	"upshift.dev/upshift/internal/cli/cmdutil"
 	fleetcmd "upshift.dev/upshift/internal/cli/fleet"
+	"upshift.dev/upshift/internal/cli/hubobj"
 	"upshift.dev/upshift/internal/strategy"
 )
 
@@ -159,8 +160,7 @@ func (o *StartOptions) Build() (*corev1.ConfigMap, *v1alpha1.CanaryIntake, error
 	if errs := strategy.ValidateCanary(&spec); len(errs) > 0 {
 		return nil, nil, fmt.Errorf("the intake would fail at once: %w", errs.ToAggregate())
 	}
-	cm := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, Data: data,
-		ObjectMeta: metav1.ObjectMeta{Name: spec.Manifests.ConfigMap, Namespace: o.Namespace, Labels: map[string]string{LabelIntake: o.Name}}}
+	cm := intakes.Bundle(o.Namespace, o.Name, spec.Manifests.ConfigMap, data)
 	ci := &v1alpha1.CanaryIntake{TypeMeta: metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "CanaryIntake"},
 		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace}, Spec: spec}
 	return cm, ci, nil
@@ -175,13 +175,13 @@ func startRun(ctx context.Context, opts *StartOptions) error {
 		return err
 	}
 	if opts.DryRun {
-		return intakes.Create(ctx, nil, opts.IO, cm, ci, true, "")
+		return hubobj.PrintDryRun(opts.IO, cm, ci)
 	}
 	c, err := opts.Client()
 	if err != nil {
 		return err
 	}
-	if err := intakes.Create(ctx, c, opts.IO, cm, ci, false, "upshift canary status"); err != nil {
+	if err := intakes.Create(ctx, c, opts.IO, cm, ci, "upshift canary status"); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.Out, "Started canary intake %q: new cluster %s at %s next to %s, steps %s.\nFollow it with 'upshift canary status %s -w%s'\n",

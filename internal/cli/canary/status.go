@@ -72,25 +72,11 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 	if err != nil {
 		return err
 	}
+	v := view(opts)
 	if opts.Watch {
-		return watch(ctx, c, opts)
+		return intakes.Watch(ctx, c, opts.Namespace, opts.Name, v)
 	}
-	ci, err := intakes.Get(ctx, c, opts.Namespace, opts.Name)
-	if err != nil {
-		return err
-	}
-	if err := show(opts, ci); err != nil {
-		return err
-	}
-	return exitStatus(ci)
-}
-
-func show(opts *StatusOptions, ci *v1alpha1.CanaryIntake) error {
-	if opts.Output != cmdutil.OutputTable {
-		return cmdutil.PrintStructured(opts.IO.Out, opts.Output, ci)
-	}
-	Render(opts.IO.Out, ci, opts.Now(), opts.IO.IsStdoutTTY())
-	return nil
+	return intakes.Show(ctx, c, opts.Namespace, opts.Name, v)
 }
 
 func atRest(ci *v1alpha1.CanaryIntake) bool {
@@ -118,16 +104,17 @@ func exitStatus(ci *v1alpha1.CanaryIntake) error {
 	return nil
 }
 
-// watch prints a line for each change of phase or message, then the
-// whole view once it is at rest.
-func watch(ctx context.Context, c client.Client, opts *StatusOptions) error {
-	return intakes.Watch(ctx, c, opts.Namespace, opts.Name, hubobj.View[*v1alpha1.CanaryIntake]{
+// view shows the object: a line for each change of phase or message
+// while watched, then (or at once) the whole report, or the object itself
+// with -o json|yaml.
+func view(opts *StatusOptions) hubobj.View[*v1alpha1.CanaryIntake] {
+	return hubobj.View[*v1alpha1.CanaryIntake]{
 		IO: opts.IO, Now: opts.Now, Interval: opts.Interval, Structured: opts.Output != cmdutil.OutputTable,
-		Show:   func(ci *v1alpha1.CanaryIntake) error { return show(opts, ci) },
+		Show:   func(ci *v1alpha1.CanaryIntake) error { return cmdutil.PrintStructured(opts.IO.Out, opts.Output, ci) },
 		Line:   func(ci *v1alpha1.CanaryIntake) string { return phaseOf(ci) + ": " + ci.Status.Message },
 		Render: func(ci *v1alpha1.CanaryIntake) { Render(opts.IO.Out, ci, opts.Now(), opts.IO.IsStdoutTTY()) },
 		AtRest: atRest, Exit: exitStatus,
-	})
+	}
 }
 
 // Render writes the intake as a short report: one aspect per line, then a

@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -30,6 +31,9 @@ type Kind[T client.Object] struct {
 	New func() T
 	// Action returns the object's spec.action.
 	Action func(T) *string
+	// BundleLabel marks the ConfigMap of an object's manifests with the
+	// object's name.
+	BundleLabel string
 }
 
 // NotFoundError is an object that does not exist.
@@ -93,18 +97,28 @@ func (k Kind[T]) SetAction(ctx context.Context, c client.Client, ns, name, actio
 	return obj, write(action)
 }
 
+// Bundle is the ConfigMap configMap that carries the manifests of the
+// object owner (data: file name to content), labelled with the Kind's
+// BundleLabel.
+func (k Kind[T]) Bundle(ns, owner, configMap string, data map[string]string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, Data: data,
+		ObjectMeta: metav1.ObjectMeta{Name: configMap, Namespace: ns, Labels: map[string]string{k.BundleLabel: owner}}}
+}
+
+// PrintDryRun prints what Create would create, as YAML.
+func PrintDryRun(io *cmdutil.IOStreams, cm *corev1.ConfigMap, obj client.Object) error {
+	if err := cmdutil.PrintStructured(io.Out, cmdutil.OutputYAML, cm); err != nil {
+		return err
+	}
+	fmt.Fprintln(io.Out, "---")
+	return cmdutil.PrintStructured(io.Out, cmdutil.OutputYAML, obj)
+}
+
 // Create creates obj and the ConfigMap of manifests it names, the
 // ConfigMap first and owned by obj afterwards, so it goes when obj is
-// deleted; obj failing takes the ConfigMap back. With dryRun both are
-// printed as YAML instead. status is the command that shows obj.
-func (k Kind[T]) Create(ctx context.Context, c client.Client, io *cmdutil.IOStreams, cm *corev1.ConfigMap, obj T, dryRun bool, status string) error {
-	if dryRun {
-		if err := cmdutil.PrintStructured(io.Out, cmdutil.OutputYAML, cm); err != nil {
-			return err
-		}
-		fmt.Fprintln(io.Out, "---")
-		return cmdutil.PrintStructured(io.Out, cmdutil.OutputYAML, obj)
-	}
+// deleted; obj failing takes the ConfigMap back. status is the command
+// that shows obj.
+func (k Kind[T]) Create(ctx context.Context, c client.Client, io *cmdutil.IOStreams, cm *corev1.ConfigMap, obj T, status string) error {
 	ns, name := obj.GetNamespace(), obj.GetName()
 	watch := fmt.Sprintf("'%s %s%s'", status, name, fleetcmd.NamespaceArg(ns))
 	if err := c.Create(ctx, cm); err != nil {
@@ -146,6 +160,23 @@ type View[T client.Object] struct {
 	Exit   func(T) error
 	// Interval between reads; a second when zero.
 	Interval time.Duration
+}
+
+// Show prints the object once, as View does at rest, and returns Exit's
+// error.
+func (k Kind[T]) Show(ctx context.Context, c client.Client, ns, name string, v View[T]) error {
+	obj, err := k.Get(ctx, c, ns, name)
+	if err != nil {
+		return err
+	}
+	if v.Structured {
+		if err := v.Show(obj); err != nil {
+			return err
+		}
+	} else {
+		v.Render(obj)
+	}
+	return v.Exit(obj)
 }
 
 // Watch polls the object and prints what changed until it comes to rest.

@@ -107,7 +107,7 @@ func TestCreateOwnsTheManifestsAndRefusesATwin(t *testing.T) {
 		return cm, bg
 	}
 	cm, bg := objs()
-	if err := upgrades.Create(ctx, h.Client, ios, cm, bg, false, "upshift bluegreen status"); err != nil {
+	if err := upgrades.Create(ctx, h.Client, ios, cm, bg, "upshift bluegreen status"); err != nil {
 		t.Fatal(err)
 	}
 	got := &corev1.ConfigMap{}
@@ -115,7 +115,7 @@ func TestCreateOwnsTheManifestsAndRefusesATwin(t *testing.T) {
 		t.Fatalf("ConfigMap %+v, %v: want it owned by the upgrade", got.OwnerReferences, err)
 	}
 	cm, bg = objs()
-	err := upgrades.Create(ctx, h.Client, ios, cm, bg, false, "upshift bluegreen status")
+	err := upgrades.Create(ctx, h.Client, ios, cm, bg, "upshift bluegreen status")
 	if err == nil || !strings.Contains(err.Error(), "a blue-green upgrade named shop was started before; watch it with 'upshift bluegreen status shop -n "+h.Namespace+"'") {
 		t.Fatalf("a second start: %v", err)
 	}
