@@ -87,19 +87,14 @@ func actionRun(ctx context.Context, opts *ActionOptions) error {
 	if err != nil {
 		return err
 	}
-	bg, err := upgrades.SetAction(ctx, c, opts.Namespace, opts.Name, opts.Action, func(bg *v1alpha1.BlueGreenUpgrade) error {
-		return Allowed(bg, opts.Action)
-	})
-	if err != nil {
-		return err
+	what := func(bg *v1alpha1.BlueGreenUpgrade) string {
+		return map[string]string{
+			v1alpha1.ActionPromote:  "promote green",
+			v1alpha1.ActionRollback: "send all traffic back to " + bg.Spec.BlueMember,
+			v1alpha1.ActionFinish:   "delete the cluster it no longer needs",
+		}[opts.Action]
 	}
-	what := map[string]string{
-		v1alpha1.ActionPromote:  "promote green",
-		v1alpha1.ActionRollback: "send all traffic back to " + bg.Spec.BlueMember,
-		v1alpha1.ActionFinish:   "delete the cluster it no longer needs",
-	}[opts.Action]
-	fmt.Fprintf(opts.IO.Out, "Asked blue-green upgrade %q to %s; follow it with 'upshift bluegreen status %s -w%s'\n", opts.Name, what, opts.Name, nsFlag(opts.Namespace))
-	return nil
+	return upgrades.Act(ctx, c, opts.IO, opts.Namespace, opts.Name, opts.Action, Allowed, what, "upshift bluegreen status")
 }
 
 func phaseOf(bg *v1alpha1.BlueGreenUpgrade) string {

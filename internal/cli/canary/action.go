@@ -93,17 +93,12 @@ func actionRun(ctx context.Context, opts *ActionOptions) error {
 	if err != nil {
 		return err
 	}
-	ci, err := intakes.SetAction(ctx, c, opts.Namespace, opts.Name, opts.Action, func(ci *v1alpha1.CanaryIntake) error {
-		return Allowed(ci, opts.Action)
-	})
-	if err != nil {
-		return err
+	what := func(ci *v1alpha1.CanaryIntake) string {
+		return map[string]string{
+			v1alpha1.ActionPromote: "go on",
+			v1alpha1.ActionAbort:   "send all traffic back to " + ci.Spec.StableMember,
+			v1alpha1.ActionFinish:  "delete the cluster it no longer needs",
+		}[opts.Action]
 	}
-	what := map[string]string{
-		v1alpha1.ActionPromote: "go on",
-		v1alpha1.ActionAbort:   "send all traffic back to " + ci.Spec.StableMember,
-		v1alpha1.ActionFinish:  "delete the cluster it no longer needs",
-	}[opts.Action]
-	fmt.Fprintf(opts.IO.Out, "Asked canary intake %q to %s; follow it with 'upshift canary status %s -w%s'\n", opts.Name, what, opts.Name, nsFlag(opts.Namespace))
-	return nil
+	return intakes.Act(ctx, c, opts.IO, opts.Namespace, opts.Name, opts.Action, Allowed, what, "upshift canary status")
 }

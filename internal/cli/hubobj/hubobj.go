@@ -144,6 +144,18 @@ func (k Kind[T]) Create(ctx context.Context, c client.Client, io *cmdutil.IOStre
 	return nil
 }
 
+// Act asks the controller for action through spec.action, refused by
+// allowed when the object's phase cannot take it, and says what was asked
+// (what describes it for the object) and how to follow it.
+func (k Kind[T]) Act(ctx context.Context, c client.Client, io *cmdutil.IOStreams, ns, name, action string, allowed func(T, string) error, what func(T) string, status string) error {
+	obj, err := k.SetAction(ctx, c, ns, name, action, func(o T) error { return allowed(o, action) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Out, "Asked %s %q to %s; follow it with '%s %s -w%s'\n", k.Noun, name, what(obj), status, name, fleetcmd.NamespaceArg(ns))
+	return nil
+}
+
 // View is how Watch shows one object.
 type View[T client.Object] struct {
 	IO  *cmdutil.IOStreams
