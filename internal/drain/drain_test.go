@@ -159,7 +159,10 @@ func TestDrainBlockedNamesPodAndPDB(t *testing.T) {
 	ctx := context.Background()
 	node := nodeOf(t, c.Client, "legacy", "app=ledger")
 
-	d := &drain.Drainer{Client: c.Client, Options: drain.Options{IgnoreDaemonSets: true, Timeout: 3 * time.Second, RetryInterval: time.Second}, Events: &observe.Recorder{Client: c.Client}}
+	// The timeout leaves the other PDBs time to let their pods go one by
+	// one (a replacement must be ready first; on a loaded machine 3 s was
+	// not enough for shop/api's second pod), so only the ledger remains.
+	d := &drain.Drainer{Client: c.Client, Options: drain.Options{IgnoreDaemonSets: true, Timeout: 15 * time.Second, RetryInterval: time.Second}, Events: &observe.Recorder{Client: c.Client}}
 	var last drain.Status
 	err := d.Drain(ctx, node, func(s drain.Status) { last = s })
 	var be *drain.BlockedError
@@ -190,8 +193,14 @@ func TestDrainBlockedNamesPodAndPDB(t *testing.T) {
 	if err != nil || len(events.Items) == 0 {
 		t.Fatalf("no EvictionBlocked event on node %s: %v", node, err)
 	}
-	if msg := events.Items[0].Message; !strings.Contains(msg, "legacy/ledger") {
-		t.Errorf("event message %q does not name the PDB", msg)
+	// Other PDBs may have held a pod for a moment too (each block is an
+	// event); the ledger's must be there.
+	named := false
+	for _, e := range events.Items {
+		named = named || strings.Contains(e.Message, "legacy/ledger")
+	}
+	if !named {
+		t.Errorf("no EvictionBlocked event names PodDisruptionBudget legacy/ledger: %+v", events.Items)
 	}
 }
 
